@@ -1,0 +1,112 @@
+# smtpcheck - build, test, demo, install.
+#
+#   make            build ./smtpcheck
+#   make demo       install what is missing, build, probe the scripted test
+#                   server on loopback and show the full report
+#   make check      install what is missing, build, run every test
+#   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
+#
+# SANITIZE=1 builds with AddressSanitizer + UBSan into build-asan/.
+# WERROR=1 turns warnings into errors (make check sets it).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS = openssl libcares
+
+CFLAGS ?= -O2 -g
+WARNINGS = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-asan
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+BIN = $(BUILD)/smtpcheck
+else
+BUILD ?= build
+SAN =
+BIN = smtpcheck
+endif
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lcares)
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+ALL_CFLAGS = $(WARNINGS) $(CFLAGS) $(SAN) -D_GNU_SOURCE -MMD -MP $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+LIBS = $(PKG_LIBS) -lm
+
+SRCS = $(wildcard src/*.c)
+OBJS = $(SRCS:src/%.c=$(BUILD)/%.o)
+LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
+UNIT_SRCS = $(wildcard tests/unit/*.c)
+UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
+
+.PHONY: all deps demo check unit integration sanitize clean install uninstall
+
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers $(CHECK_CFLAGS) -Isrc -c -o $@ $<
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(LIBS) $(CHECK_LIBS)
+
+$(BUILD) $(BUILD)/unit:
+	mkdir -p $@
+
+deps:
+	scripts/install-deps build
+
+demo:
+	scripts/install-deps demo
+	$(MAKE) --no-print-directory all
+	scripts/demo
+
+# Everything, in the order a failure is cheapest to read.
+check:
+	scripts/install-deps check
+	$(MAKE) --no-print-directory WERROR=1 all $(BUILD)/unit-tests
+	$(MAKE) --no-print-directory unit integration
+	$(MAKE) --no-print-directory sanitize
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+integration: $(BIN)
+	tests/integration/run-scenarios --smtpcheck ./$(BIN)
+
+# The integration scenarios once more, under AddressSanitizer + UBSan.
+sanitize:
+	$(MAKE) --no-print-directory SANITIZE=1 WERROR=1 build-asan/smtpcheck build-asan/unit-tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		build-asan/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/integration/run-scenarios --smtpcheck build-asan/smtpcheck
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/smtpcheck
+	install -m 644 man/smtpcheck.1 $(DESTDIR)$(MANDIR)/man1/smtpcheck.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/smtpcheck $(DESTDIR)$(MANDIR)/man1/smtpcheck.1
+
+clean:
+	rm -rf build build-asan smtpcheck
+
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

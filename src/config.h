@@ -1,0 +1,59 @@
+/*
+ * config.h - what the user asked for, parsed from the command line.
+ *
+ * options_parse() is pure apart from reading files named by options
+ * later on; it never touches the network, so it is unit-tested directly.
+ */
+#ifndef SMTPCHECK_CONFIG_H
+#define SMTPCHECK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "result.h"
+#include "util.h"
+
+#define MAX_PORTS 16
+
+struct port_spec {
+	int port;
+	enum tls_mode mode;
+};
+
+struct config {
+	char **hosts;
+	size_t nhosts;
+
+	struct port_spec ports[MAX_PORTS];
+	size_t nports;
+
+	int family;               /* AF_UNSPEC, AF_INET or AF_INET6 */
+	const char *connect_addr; /* --connect: skip DNS */
+	double timeout;           /* seconds, whole run per host */
+	const char *ca_file;
+	long cert_warn_days, cert_crit_days;
+	double warn_time, crit_time;   /* seconds, < 0 when unset */
+	const char *ehlo_name;
+
+	bool json, brief, verbose;
+	bool color;               /* decided from isatty and NO_COLOR */
+
+	char *argv_shown;         /* the options, for the report header */
+};
+
+enum options_result {
+	OPTIONS_RUN,      /* go on and probe */
+	OPTIONS_EXIT_OK,  /* --help or --version was printed */
+	OPTIONS_USAGE     /* bad usage: message in err, exit UNKNOWN */
+};
+
+enum options_result options_parse(int argc, char **argv, struct config *cfg,
+				  struct buf *err);
+void config_free(struct config *cfg);
+
+/* Parse "25,465/tls,587/starttls". Returns false with a message in err. */
+bool parse_ports(const char *s, struct config *cfg, struct buf *err);
+
+extern const char smtpcheck_version[];
+
+#endif

@@ -1,0 +1,653 @@
+/*
+ * diagnose.c - the rules that turn probe results into findings, and the
+ * Nagios state that follows from them.
+ *
+ * First every port is classified as a submission path (does mail get out
+ * this way, and how safely); then the rule tables run, port rules for
+ * each port and host rules once. A rule reads results and the path
+ * summary and emits findings with a severity; the state is the worst
+ * severity emitted. The tables below are the whole policy: to learn why
+ * smtpcheck said WARNING, read them top to bottom.
+ */
+#include "diagnose.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ares.h>
+
+#include "probe.h"
+
+/* ---- what each finding means, in plain words ---- */
+
+static const struct {
+	const char *id;
+	const char *meaning;
+} meanings[] = {
+	{ "dns-nxdomain", "The server name does not exist in DNS." },
+	{ "dns-servfail", "The DNS server failed to answer for the server name." },
+	{ "dns-timeout", "No DNS answer came for the server name in time." },
+	{ "dns-no-address", "The server name exists but has no address to connect to." },
+	{ "dns-failed", "The server name could not be looked up." },
+	{ "port-refused", "Nothing accepts connections on this port, or a firewall rejects them." },
+	{ "port-unreachable", "The network says the server cannot be reached." },
+	{ "port-timeout", "Connecting to this port got no answer at all: a firewall drops it, or the host is down." },
+	{ "session-timeout", "The server accepted the connection but stopped answering." },
+	{ "connection-lost", "The server closed or reset the connection in the middle of the session." },
+	{ "not-smtp", "Something answers on this port, but it does not speak SMTP." },
+	{ "protocol-violation", "The server's replies break the SMTP rules." },
+	{ "greeting-refused", "The server refused the session in its greeting (554)." },
+	{ "server-busy", "The server is busy or temporarily refusing connections (421)." },
+	{ "greeting-delayed", "The server waits on purpose before greeting, a common spam defence." },
+	{ "starttls-available", "The port offers STARTTLS and the upgrade to TLS works." },
+	{ "starttls-missing", "The port does not offer STARTTLS: the session stays unencrypted." },
+	{ "starttls-failed", "The port offers STARTTLS, but the upgrade to TLS fails." },
+	{ "starttls-injection", "Clear text was mixed into the STARTTLS upgrade, a known attack path." },
+	{ "implicit-tls-available", "The port speaks TLS from the first byte (SSL/TLS) and it works." },
+	{ "tls-handshake-failed", "The TLS handshake on this port fails." },
+	{ "tls-protocol-old", "The server uses a TLS version older than 1.2, which current programs refuse." },
+	{ "tls-mode-mismatch", "The port speaks a different TLS mode than the one asked for." },
+	{ "cert-expired", "The server's certificate has expired." },
+	{ "cert-not-yet-valid", "The server's certificate is not valid yet (or the clock is wrong)." },
+	{ "cert-expiring", "The server's certificate expires soon." },
+	{ "cert-untrusted", "The server's certificate is not signed by a trusted authority." },
+	{ "cert-hostname-mismatch", "The server's certificate is made out for another name." },
+	{ "cert-invalid", "The server's certificate fails verification." },
+	{ "auth-offered", "The port offers SMTP authentication." },
+	{ "auth-not-offered", "The port offers no SMTP authentication." },
+	{ "auth-only-after-tls", "Authentication is offered only once the connection is encrypted." },
+	{ "auth-cleartext", "Authentication is offered without encryption: passwords could cross the network readable." },
+	{ "reply-format", "The server's replies bend the SMTP format (bare line feeds or overlong lines)." },
+	{ "submission-ok", "Mail can be submitted securely through this server." },
+	{ "no-submission-path", "No port offers a working way to submit mail." },
+	{ "no-secure-path", "Mail can be submitted only without encryption." },
+	{ "port25-blocked", "Port 25 cannot be reached while the submission ports work: typical of an access provider that blocks port 25." },
+	{ "response-time", "A port took longer to answer than the time threshold." },
+};
+
+const char *const finding_ids[] = {
+	"dns-nxdomain", "dns-servfail", "dns-timeout", "dns-no-address", "dns-failed",
+	"port-refused", "port-unreachable", "port-timeout", "session-timeout",
+	"connection-lost", "not-smtp", "protocol-violation", "greeting-refused",
+	"server-busy", "greeting-delayed", "starttls-available", "starttls-missing",
+	"starttls-failed", "starttls-injection", "implicit-tls-available",
+	"tls-handshake-failed", "tls-protocol-old", "tls-mode-mismatch",
+	"cert-expired", "cert-not-yet-valid", "cert-expiring", "cert-untrusted",
+	"cert-hostname-mismatch", "cert-invalid", "auth-offered", "auth-not-offered",
+	"auth-only-after-tls", "auth-cleartext", "reply-format", "submission-ok",
+	"no-submission-path", "no-secure-path", "port25-blocked", "response-time",
+	NULL,
+};
+
+const char *finding_meaning(const char *id)
+{
+	for (size_t i = 0; i < ARRAY_LEN(meanings); i++)
+		if (!strcmp(meanings[i].id, id))
+			return meanings[i].meaning;
+	return NULL;
+}
+
+const char *severity_name(enum severity s)
+{
+	static const char *const names[] = { "ok", "info", "warning", "critical" };
+	return names[s];
+}
+
+const char *status_name(enum status s)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+	return names[s];
+}
+
+const char *security_name(enum security s)
+{
+	static const char *const names[] = { "tls", "starttls", "none" };
+	return names[s];
+}
+
+/* ---- submission paths ---- */
+
+enum path {
+	PATH_NONE,         /* mail cannot be submitted through this port */
+	PATH_CLEAR,        /* it can, but without TLS */
+	PATH_BAD_CERT,     /* TLS works, the certificate does not verify */
+	PATH_SECURE        /* TLS with a verified certificate, AUTH offered */
+};
+
+struct ctx {
+	const struct host_result *h;
+	const struct diag_params *p;
+	struct arena *a;
+	struct diagnosis *d;
+	enum path *path;          /* per port */
+	size_t secure, clear, bad_cert;
+};
+
+static bool has_auth(const struct ehlo_caps *c)
+{
+	return c->valid && c->nmech > 0;
+}
+
+static enum path classify(const struct port_result *r)
+{
+	if (r->greeting_code != 220 || !r->ehlo_ok)
+		return PATH_NONE;
+	if (r->tls.ok) {
+		if (!r->caps_after.valid || !has_auth(&r->caps_after))
+			return PATH_NONE;
+		return r->tls.verified ? PATH_SECURE : PATH_BAD_CERT;
+	}
+	if (r->mode == MODE_STARTTLS && has_auth(&r->caps_before))
+		return PATH_CLEAR;
+	return PATH_NONE;
+}
+
+static bool any_path(const struct ctx *c)
+{
+	return c->secure + c->clear > 0;
+}
+
+static void emit(struct ctx *c, const char *id, enum severity sev,
+		 const struct port_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void emit(struct ctx *c, const char *id, enum severity sev,
+		 const struct port_result *r, const char *fmt, ...)
+{
+	struct diagnosis *d = c->d;
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->findings = xrealloc(d->findings, d->cap * sizeof *d->findings);
+	}
+	struct finding *f = &d->findings[d->n++];
+	memset(f, 0, sizeof *f);
+	f->id = id;
+	f->severity = sev;
+	f->port = r ? r->port : 0;
+	f->address = r ? r->address : NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	struct buf b;
+	buf_init(&b);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	f->message = arena_strndup(c->a, buf_cstr(&b), b.len);
+	buf_free(&b);
+}
+
+/* A broken port matters more when nothing else works. */
+static enum severity unless_other_path(const struct ctx *c, enum severity if_other)
+{
+	return any_path(c) ? if_other : SEV_CRITICAL;
+}
+
+static const char *mode_word(const struct port_result *r)
+{
+	return r->mode == MODE_TLS ? "implicit TLS" : "STARTTLS";
+}
+
+static void mech_list(const struct ehlo_caps *caps, struct buf *b)
+{
+	for (size_t i = 0; i < caps->nmech; i++) {
+		if (i)
+			buf_putc(b, ' ');
+		buf_puts(b, caps->mech_names[i]);
+	}
+}
+
+/* ---- port rules ---- */
+
+static void rule_connect(struct ctx *c, const struct port_result *r)
+{
+	const char *id = NULL;
+	switch (r->fail) {
+	case FAIL_REFUSED: id = "port-refused"; break;
+	case FAIL_UNREACHABLE: id = "port-unreachable"; break;
+	case FAIL_CONNECT: id = "port-unreachable"; break;
+	case FAIL_TIMEOUT:
+		if (!r->connected)
+			id = "port-timeout";
+		break;
+	default: break;
+	}
+	if (id)
+		emit(c, id, unless_other_path(c, SEV_INFO), r, "port %d: %s", r->port,
+		     r->error ? r->error : "cannot connect");
+}
+
+static void rule_session(struct ctx *c, const struct port_result *r)
+{
+	if (!r->connected)
+		return;
+	const char *state = probe_states[r->fail_state < PS_COUNT ? r->fail_state : PS_DONE].name;
+	switch (r->fail) {
+	case FAIL_TIMEOUT:
+		emit(c, "session-timeout", unless_other_path(c, SEV_WARNING), r,
+		     "port %d: %s (stalled in %s)", r->port, r->error, state);
+		break;
+	case FAIL_CLOSED:
+	case FAIL_RESET:
+		emit(c, "connection-lost", unless_other_path(c, SEV_WARNING), r,
+		     "port %d: %s", r->port, r->error);
+		break;
+	case FAIL_PROTOCOL:
+		if (r->greeting_code == 0 && r->fail_state == PS_GREETING)
+			emit(c, "not-smtp", unless_other_path(c, SEV_WARNING), r,
+			     "port %d does not speak SMTP: %s", r->port, r->error);
+		else
+			emit(c, "protocol-violation", unless_other_path(c, SEV_WARNING), r,
+			     "port %d: %s", r->port, r->error);
+		break;
+	default:
+		break;
+	}
+}
+
+static void rule_rejected(struct ctx *c, const struct port_result *r)
+{
+	if (r->stop_code == 421) {
+		emit(c, "server-busy", unless_other_path(c, SEV_WARNING), r,
+		     "port %d: the server answered 421 while %s: %s", r->port,
+		     probe_states[r->stop_state < PS_COUNT ? r->stop_state : PS_DONE].doing,
+		     r->error ? r->error : "");
+		return;
+	}
+	if (r->stop_state == PS_GREETING && r->stop_code >= 500) {
+		emit(c, "greeting-refused", unless_other_path(c, SEV_WARNING), r,
+		     "port %d: %s", r->port, r->error);
+		return;
+	}
+	if (r->fail == FAIL_REJECTED && r->stop_state != PS_STARTTLS)
+		emit(c, "protocol-violation", unless_other_path(c, SEV_WARNING), r,
+		     "port %d: %s", r->port, r->error);
+}
+
+static void rule_greeting_delay(struct ctx *c, const struct port_result *r)
+{
+	if (r->greeting_code && r->greeting_wait_us >= 1000000)
+		emit(c, "greeting-delayed", SEV_INFO, r,
+		     "port %d: the greeting came after %.1f s", r->port,
+		     (double)r->greeting_wait_us / 1e6);
+}
+
+static void rule_mismatch(struct ctx *c, const struct port_result *r)
+{
+	if (r->mismatch == MISMATCH_TLS_TO_CLEAR)
+		emit(c, "tls-mode-mismatch", SEV_WARNING, r,
+		     "port %d was probed with implicit TLS but answered in clear text "
+		     "('%s'): it is a STARTTLS port", r->port,
+		     r->mismatch_text ? r->mismatch_text : "");
+	else if (r->mismatch == MISMATCH_CLEAR_TO_TLS)
+		emit(c, "tls-mode-mismatch", SEV_WARNING, r,
+		     "port %d stays silent in clear text and answers TLS: it is an "
+		     "implicit TLS (SSL/TLS) port", r->port);
+}
+
+static void rule_starttls(struct ctx *c, const struct port_result *r)
+{
+	if (r->mode != MODE_STARTTLS || (!r->ehlo_ok && !r->helo_used))
+		return;
+	if (!r->starttls_offered) {
+		emit(c, "starttls-missing", any_path(c) ? SEV_INFO : SEV_WARNING, r,
+		     "port %d does not offer STARTTLS%s", r->port,
+		     r->helo_used ? " (the server refused EHLO; HELO has no extensions)" : "");
+		return;
+	}
+	if (r->tls.ok) {
+		emit(c, "starttls-available", SEV_OK, r, "port %d: STARTTLS works (%s)",
+		     r->port, r->tls.version);
+		return;
+	}
+	if (r->tls.attempted) {
+		const char *why = r->tls.error ? r->tls.error : "unknown error";
+		emit(c, "starttls-failed", unless_other_path(c, SEV_WARNING), r,
+		     "port %d offers STARTTLS but it fails: %s", r->port, why);
+	}
+}
+
+static void rule_implicit_tls(struct ctx *c, const struct port_result *r)
+{
+	if (r->mode != MODE_TLS || !r->tls.attempted)
+		return;
+	if (r->tls.ok) {
+		emit(c, "implicit-tls-available", SEV_OK, r,
+		     "port %d: implicit TLS works (%s)", r->port, r->tls.version);
+		return;
+	}
+	if (r->connected && r->fail == FAIL_TLS)
+		emit(c, "tls-handshake-failed", unless_other_path(c, SEV_WARNING), r,
+		     "port %d: the TLS handshake failed: %s", r->port,
+		     r->tls.error ? r->tls.error : "unknown error");
+}
+
+static void rule_tls_version(struct ctx *c, const struct port_result *r)
+{
+	const char *v = r->tls.version;
+	if (!r->tls.ok || !v)
+		return;
+	if (!strcmp(v, "TLSv1") || !strcmp(v, "TLSv1.1") || !strncmp(v, "SSL", 3))
+		emit(c, "tls-protocol-old", SEV_WARNING, r,
+		     "port %d negotiated %s; current mail programs need TLS 1.2 or later",
+		     r->port, v);
+}
+
+static void rule_injection(struct ctx *c, const struct port_result *r)
+{
+	if (r->tls.injected_len > 0)
+		emit(c, "starttls-injection", SEV_WARNING, r,
+		     "port %d sent %zu bytes of clear text after its STARTTLS reply "
+		     "(discarded, never read as a reply): '%.120s'", r->port,
+		     r->tls.injected_len, r->tls.injected ? r->tls.injected : "");
+}
+
+static void rule_cert(struct ctx *c, const struct port_result *r)
+{
+	const struct tls_result *t = &r->tls;
+	if (!t->ok)
+		return;
+	/* A certificate problem is critical when no TLS path verifies. */
+	enum severity bad = c->secure ? SEV_WARNING : SEV_CRITICAL;
+	const char *host = c->h->name;
+	unsigned f = t->verify_flags;
+	if (f & VERIFY_EXPIRED)
+		emit(c, "cert-expired", bad, r, "port %d: the certificate expired on %s",
+		     r->port, t->cert.not_after ? t->cert.not_after : "an unknown date");
+	if (f & VERIFY_NOT_YET_VALID)
+		emit(c, "cert-not-yet-valid", bad, r,
+		     "port %d: the certificate is valid only from %s", r->port,
+		     t->cert.not_before ? t->cert.not_before : "an unknown date");
+	if (f & VERIFY_UNTRUSTED)
+		emit(c, "cert-untrusted", bad, r,
+		     "port %d: the certificate is not trusted (%s%s)", r->port,
+		     f & VERIFY_SELF_SIGNED ? "self-signed; " : "",
+		     t->verify_error ? t->verify_error : "no path to a trusted CA");
+	if (f & VERIFY_HOSTNAME) {
+		struct buf names;
+		buf_init(&names);
+		for (size_t i = 0; i < t->cert.nnames && i < 8; i++) {
+			if (i)
+				buf_puts(&names, ", ");
+			buf_puts(&names, t->cert.names[i]);
+		}
+		emit(c, "cert-hostname-mismatch", bad, r,
+		     "port %d: the certificate is for %s, not for %s", r->port,
+		     names.len ? buf_cstr(&names) : "no name", host);
+		buf_free(&names);
+	}
+	if (f & VERIFY_OTHER)
+		emit(c, "cert-invalid", bad, r, "port %d: the certificate does not verify: %s",
+		     r->port, t->verify_error ? t->verify_error : "unknown reason");
+	if (!(f & (VERIFY_EXPIRED | VERIFY_NOT_YET_VALID)) && t->cert.present &&
+	    t->cert.days_left <= c->p->cert_warn_days) {
+		enum severity sev = t->cert.days_left <= c->p->cert_crit_days
+				    ? SEV_CRITICAL : SEV_WARNING;
+		emit(c, "cert-expiring", sev, r,
+		     "port %d: the certificate expires in %ld days (%s)", r->port,
+		     t->cert.days_left, t->cert.not_after ? t->cert.not_after : "?");
+	}
+}
+
+static void rule_auth(struct ctx *c, const struct port_result *r)
+{
+	if (!r->ehlo_ok && !r->helo_used)
+		return;
+	bool before = has_auth(&r->caps_before);
+	bool after = has_auth(&r->caps_after);
+	struct buf mechs;
+	buf_init(&mechs);
+	if (before && r->mode == MODE_STARTTLS) {
+		mech_list(&r->caps_before, &mechs);
+		emit(c, "auth-cleartext", SEV_WARNING, r,
+		     "port %d offers AUTH (%s) before TLS: a password could be sent "
+		     "unencrypted", r->port, buf_cstr(&mechs));
+		buf_reset(&mechs);
+	}
+	if (after) {
+		mech_list(&r->caps_after, &mechs);
+		emit(c, "auth-offered", SEV_OK, r, "port %d offers AUTH %s over TLS",
+		     r->port, buf_cstr(&mechs));
+		if (r->mode == MODE_STARTTLS && !before)
+			emit(c, "auth-only-after-tls", SEV_OK, r,
+			     "port %d offers AUTH only after STARTTLS, as it should",
+			     r->port);
+	} else if (!before && r->completed) {
+		emit(c, "auth-not-offered", SEV_INFO, r,
+		     "port %d offers no AUTH%s", r->port,
+		     r->tls.ok ? " even after TLS" : "");
+	}
+	buf_free(&mechs);
+}
+
+static void rule_reply_format(struct ctx *c, const struct port_result *r)
+{
+	if (r->reply_bare_lf || r->reply_overlong)
+		emit(c, "reply-format", SEV_INFO, r, "port %d: %s%s%s", r->port,
+		     r->reply_bare_lf ? "replies end lines with a bare LF" : "",
+		     r->reply_bare_lf && r->reply_overlong ? "; " : "",
+		     r->reply_overlong ? "a reply line is longer than 512 octets" : "");
+}
+
+static void rule_response_time(struct ctx *c, const struct port_result *r)
+{
+	if (!r->connected || (c->p->warn_time < 0 && c->p->crit_time < 0))
+		return;
+	/* A deliberate greeting delay is its own finding, not slowness. */
+	double t = (double)(r->total_us - r->greeting_wait_us) / 1e6;
+	if (c->p->crit_time >= 0 && t > c->p->crit_time)
+		emit(c, "response-time", SEV_CRITICAL, r,
+		     "port %d took %.3f s (critical above %g s)", r->port, t, c->p->crit_time);
+	else if (c->p->warn_time >= 0 && t > c->p->warn_time)
+		emit(c, "response-time", SEV_WARNING, r,
+		     "port %d took %.3f s (warning above %g s)", r->port, t, c->p->warn_time);
+}
+
+typedef void (*port_rule_fn)(struct ctx *, const struct port_result *);
+
+/* The port rules, in the order their findings are listed. */
+static const port_rule_fn port_rules[] = {
+	rule_connect,          /* port-refused, port-unreachable, port-timeout */
+	rule_session,          /* session-timeout, connection-lost, not-smtp, protocol-violation */
+	rule_rejected,         /* server-busy, greeting-refused */
+	rule_greeting_delay,   /* greeting-delayed */
+	rule_mismatch,         /* tls-mode-mismatch */
+	rule_starttls,         /* starttls-available, -missing, -failed */
+	rule_implicit_tls,     /* implicit-tls-available, tls-handshake-failed */
+	rule_injection,        /* starttls-injection */
+	rule_tls_version,      /* tls-protocol-old */
+	rule_cert,             /* cert-expired, -untrusted, -hostname-mismatch, -expiring */
+	rule_auth,             /* auth-cleartext, auth-offered, auth-only-after-tls, auth-not-offered */
+	rule_reply_format,     /* reply-format */
+	rule_response_time,    /* response-time */
+};
+
+/* ---- host rules ---- */
+
+static void rule_dns(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	if (h->dns_ok)
+		return;
+	const char *id = "dns-failed";
+	switch (h->dns_status) {
+	case ARES_ENOTFOUND: id = "dns-nxdomain"; break;
+	case ARES_ESERVFAIL: id = "dns-servfail"; break;
+	case ARES_ETIMEOUT: id = "dns-timeout"; break;
+	case ARES_ENODATA: id = "dns-no-address"; break;
+	default: break;
+	}
+	emit(c, id, SEV_CRITICAL, NULL, "%s", h->dns_error ? h->dns_error : "DNS lookup failed");
+}
+
+static const struct port_result *port_by_number(const struct host_result *h, int port)
+{
+	for (size_t i = 0; i < h->nports; i++)
+		if (h->ports[i].port == port)
+			return &h->ports[i];
+	return NULL;
+}
+
+static void rule_paths(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	if (!h->dns_ok)
+		return;
+	if (c->secure) {
+		struct buf b;
+		buf_init(&b);
+		for (size_t i = 0; i < h->nports; i++) {
+			if (c->path[i] != PATH_SECURE)
+				continue;
+			bool seen = false;
+			for (size_t j = 0; j < i; j++)
+				if (c->path[j] == PATH_SECURE && h->ports[j].port == h->ports[i].port)
+					seen = true;
+			if (seen)
+				continue;
+			buf_printf(&b, "%s%d (%s)", b.len ? ", " : "", h->ports[i].port,
+				   mode_word(&h->ports[i]));
+		}
+		emit(c, "submission-ok", SEV_OK, NULL,
+		     "mail can be submitted with TLS and AUTH on port %s", buf_cstr(&b));
+		buf_free(&b);
+	} else if (c->clear) {
+		emit(c, "no-secure-path", SEV_WARNING, NULL,
+		     "mail can be submitted only without TLS: the password would cross "
+		     "the network unencrypted");
+	} else {
+		emit(c, "no-submission-path", SEV_CRITICAL, NULL,
+		     "no port offers a working way to submit mail (TLS%s and AUTH)",
+		     c->bad_cert ? " with a valid certificate" : "");
+	}
+
+	/* Port 25 dead while a submission port works: an ISP's port-25 block. */
+	const struct port_result *p25 = port_by_number(h, 25);
+	if (p25 && !p25->connected && (p25->fail == FAIL_TIMEOUT || p25->fail == FAIL_REFUSED ||
+				       p25->fail == FAIL_UNREACHABLE)) {
+		for (size_t i = 0; i < h->nports; i++) {
+			const struct port_result *r = &h->ports[i];
+			if ((r->port == 465 || r->port == 587) && r->greeting_code == 220) {
+				emit(c, "port25-blocked", SEV_INFO, NULL,
+				     "port 25 cannot be reached but port %d answers: the "
+				     "network in between probably blocks port 25; use port %d",
+				     r->port, r->port);
+				break;
+			}
+		}
+	}
+}
+
+/* ---- recommendation and summary ---- */
+
+static void recommend(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	struct recommendation *rec = &c->d->rec;
+	int best = -1, best_score = 0;
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct port_result *r = &h->ports[i];
+		int score = 0;
+		/* Implicit TLS first (RFC 8314), then STARTTLS on 587, then 25. */
+		if (c->path[i] == PATH_SECURE)
+			score = r->mode == MODE_TLS ? 40 : r->port == 25 ? 20 : 30;
+		else if (c->path[i] == PATH_CLEAR)
+			score = r->port == 25 ? 5 : 10;
+		if (score > best_score) {
+			best_score = score;
+			best = (int)i;
+		}
+	}
+	if (best < 0)
+		return;
+	const struct port_result *r = &h->ports[best];
+	rec->present = true;
+	rec->port = r->port;
+	rec->address = r->address;
+	rec->auth = true;
+	rec->username = USERNAME_UNKNOWN;
+	if (c->path[best] == PATH_CLEAR)
+		rec->security = SECURITY_NONE;
+	else
+		rec->security = r->mode == MODE_TLS ? SECURITY_TLS : SECURITY_STARTTLS;
+}
+
+static void summarize(struct ctx *c)
+{
+	struct diagnosis *d = c->d;
+	const struct host_result *h = c->h;
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "%s: ", h->name);
+	if (d->status == STATUS_OK) {
+		bool first = true;
+		for (size_t i = 0; i < h->nports; i++) {
+			const struct port_result *r = &h->ports[i];
+			bool dup = false;
+			for (size_t j = 0; j < i; j++)
+				if (h->ports[j].port == r->port)
+					dup = true;
+			if (dup)
+				continue;
+			const char *what;
+			switch (c->path[i]) {
+			case PATH_SECURE: what = r->mode == MODE_TLS ? "TLS+AUTH ok" : "STARTTLS+AUTH ok"; break;
+			case PATH_CLEAR: what = "AUTH without TLS"; break;
+			case PATH_BAD_CERT: what = "certificate invalid"; break;
+			default:
+				what = !r->connected ? (r->fail == FAIL_REFUSED ? "refused" : "unreachable")
+				     : r->tls.ok ? "no AUTH" : r->completed ? "no TLS" : "failed";
+			}
+			buf_printf(&b, "%s%d %s", first ? "" : ", ", r->port, what);
+			first = false;
+		}
+	} else {
+		/* The worst findings, most severe first, at most three. */
+		size_t shown = 0;
+		for (int sev = SEV_CRITICAL; sev >= SEV_WARNING && shown < 3; sev--) {
+			for (size_t i = 0; i < d->n && shown < 3; i++) {
+				if ((int)d->findings[i].severity != sev)
+					continue;
+				buf_printf(&b, "%s%s", shown ? "; " : "", d->findings[i].message);
+				shown++;
+			}
+		}
+	}
+	d->summary = arena_strndup(c->a, buf_cstr(&b), b.len);
+	buf_free(&b);
+}
+
+void diagnose(const struct host_result *h, const struct diag_params *p,
+	      struct arena *a, struct diagnosis *d)
+{
+	memset(d, 0, sizeof *d);
+	struct ctx c = { .h = h, .p = p, .a = a, .d = d };
+	c.path = arena_alloc(a, (h->nports ? h->nports : 1) * sizeof *c.path);
+	for (size_t i = 0; i < h->nports; i++) {
+		c.path[i] = classify(&h->ports[i]);
+		c.secure += c.path[i] == PATH_SECURE;
+		c.clear += c.path[i] == PATH_CLEAR;
+		c.bad_cert += c.path[i] == PATH_BAD_CERT;
+	}
+
+	rule_dns(&c);
+	for (size_t i = 0; i < h->nports; i++)
+		for (size_t k = 0; k < ARRAY_LEN(port_rules); k++)
+			port_rules[k](&c, &h->ports[i]);
+	rule_paths(&c);
+	recommend(&c);
+
+	enum severity worst = SEV_OK;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->findings[i].severity > worst)
+			worst = d->findings[i].severity;
+	d->status = worst == SEV_CRITICAL ? STATUS_CRITICAL
+		  : worst == SEV_WARNING ? STATUS_WARNING : STATUS_OK;
+	summarize(&c);
+}
+
+void diagnosis_free(struct diagnosis *d)
+{
+	free(d->findings);
+	memset(d, 0, sizeof *d);
+}

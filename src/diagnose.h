@@ -1,0 +1,86 @@
+/*
+ * diagnose.h - from what the probe measured to findings, the recommended
+ * settings and the Nagios state. A pure function: no I/O, no clock; the
+ * same results always give the same diagnosis.
+ */
+#ifndef SMTPCHECK_DIAGNOSE_H
+#define SMTPCHECK_DIAGNOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "result.h"
+#include "util.h"
+
+enum severity {
+	SEV_OK,
+	SEV_INFO,
+	SEV_WARNING,
+	SEV_CRITICAL
+};
+
+/* Nagios plugin states, which are also the exit codes. */
+enum status {
+	STATUS_OK = 0,
+	STATUS_WARNING = 1,
+	STATUS_CRITICAL = 2,
+	STATUS_UNKNOWN = 3
+};
+
+struct finding {
+	const char *id;            /* stable, see finding_ids */
+	enum severity severity;
+	int port;                  /* 0: about the host */
+	const char *address;       /* NULL: about the host */
+	char *message;             /* one sentence, ASCII */
+	const char *const *advice; /* NULL-terminated, may be NULL */
+};
+
+enum security {
+	SECURITY_TLS,              /* implicit TLS: "SSL/TLS" */
+	SECURITY_STARTTLS,
+	SECURITY_NONE
+};
+
+enum username_form {
+	USERNAME_UNKNOWN,
+	USERNAME_FULL_ADDRESS,
+	USERNAME_LOCAL_PART
+};
+
+struct recommendation {
+	bool present;
+	int port;
+	enum security security;
+	bool auth;
+	enum username_form username;
+	const char *address;
+};
+
+struct diag_params {
+	long cert_warn_days, cert_crit_days;
+	double warn_time, crit_time;   /* seconds; < 0 when unset */
+};
+
+struct diagnosis {
+	struct finding *findings;
+	size_t n, cap;
+	enum status status;
+	char *summary;                 /* for the status line */
+	struct recommendation rec;
+};
+
+void diagnose(const struct host_result *h, const struct diag_params *p,
+	      struct arena *a, struct diagnosis *d);
+void diagnosis_free(struct diagnosis *d);
+
+const char *severity_name(enum severity s);
+const char *status_name(enum status s);
+const char *security_name(enum security s);
+
+/* The plain-words meaning of a finding id; NULL if the id is unknown. */
+const char *finding_meaning(const char *id);
+/* Every finding id diagnosis can emit, NULL-terminated. */
+extern const char *const finding_ids[];
+
+#endif

@@ -1,0 +1,399 @@
+/*
+ * options.c - the command line (shared/SPEC section 2 in the design
+ * papers; man/smtpcheck.1 for users) turned into a struct config.
+ *
+ * Every value is checked here, once, with a message that names the
+ * option; nothing later has to doubt the config.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+const char smtpcheck_version[] = "0.1.0";
+
+static const char usage_text[] =
+"Usage: smtpcheck [OPTIONS] HOST [HOST...]\n"
+"Probe the SMTP submission ports of HOST (25, 465 and 587 at once), check\n"
+"TLS, certificates and AUTH, and say what works and what the mail program\n"
+"must use.\n"
+"\n"
+"Options:\n"
+"  -p, --ports LIST        ports to probe, default 25,465,587; PORT[/MODE]\n"
+"                          with MODE starttls (default) or tls (default\n"
+"                          for 465)\n"
+"  -4, -6                  IPv4 or IPv6 addresses only\n"
+"      --connect ADDR      connect to ADDR instead of resolving HOST; HOST\n"
+"                          is still used for SNI and the certificate check\n"
+"  -t, --timeout SEC       hard deadline for the whole run (default 15)\n"
+"      --ca-file FILE      trust the CAs in FILE (default: system store)\n"
+"  -D, --certificate-days W[,C]\n"
+"                          warn / critical when the certificate expires\n"
+"                          within W / C days (default 30,7)\n"
+"  -w, --warning SEC       WARNING when a port's session takes longer\n"
+"  -c, --critical SEC      CRITICAL when a port's session takes longer\n"
+"      --ehlo NAME         name to send in EHLO (default: this host's\n"
+"                          name, or its address literal)\n"
+"      --json              print one JSON document\n"
+"      --brief             print only the status line\n"
+"  -v, --verbose           add the SMTP transcript of every port\n"
+"  -V, --version           print the version\n"
+"  -h, --help              print this help\n"
+"\n"
+"Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (Nagios plugin\n"
+"guidelines).\n";
+
+enum {
+	OPT_CONNECT = 256,
+	OPT_CA_FILE,
+	OPT_EHLO,
+	OPT_JSON,
+	OPT_BRIEF,
+};
+
+static const struct option long_options[] = {
+	{ "ports", required_argument, NULL, 'p' },
+	{ "connect", required_argument, NULL, OPT_CONNECT },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "certificate-days", required_argument, NULL, 'D' },
+	{ "warning", required_argument, NULL, 'w' },
+	{ "critical", required_argument, NULL, 'c' },
+	{ "ehlo", required_argument, NULL, OPT_EHLO },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "brief", no_argument, NULL, OPT_BRIEF },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_seconds(const char *s, double min, double max, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool parse_ports(const char *s, struct config *cfg, struct buf *err)
+{
+	cfg->nports = 0;
+	const char *p = s;
+	if (!*p) {
+		buf_puts(err, "--ports: empty list");
+		return false;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char item[64];
+		if (n == 0 || n >= sizeof item) {
+			buf_printf(err, "--ports: bad entry '%.*s'", (int)n, p);
+			return false;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		char *slash = strchr(item, '/');
+		if (slash)
+			*slash++ = '\0';
+		long port;
+		if (!parse_long(item, 1, 65535, &port)) {
+			buf_printf(err, "--ports: '%s' is not a port number (1-65535)", item);
+			return false;
+		}
+		enum tls_mode mode = port == 465 ? MODE_TLS : MODE_STARTTLS;
+		if (slash) {
+			if (!ascii_casecmp(slash, "tls") || !ascii_casecmp(slash, "ssl"))
+				mode = MODE_TLS;
+			else if (!ascii_casecmp(slash, "starttls"))
+				mode = MODE_STARTTLS;
+			else {
+				buf_printf(err, "--ports: unknown mode '%s' (use starttls or tls)",
+					   slash);
+				return false;
+			}
+		}
+		for (size_t i = 0; i < cfg->nports; i++) {
+			if (cfg->ports[i].port == port) {
+				buf_printf(err, "--ports: port %ld given twice", port);
+				return false;
+			}
+		}
+		if (cfg->nports == MAX_PORTS) {
+			buf_printf(err, "--ports: at most %d ports", MAX_PORTS);
+			return false;
+		}
+		cfg->ports[cfg->nports].port = (int)port;
+		cfg->ports[cfg->nports].mode = mode;
+		cfg->nports++;
+		p += n;
+		if (*p == ',') {
+			p++;
+			if (!*p) {
+				buf_puts(err, "--ports: trailing comma");
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static bool is_ip(const char *s, int *family)
+{
+	unsigned char b[16];
+	if (inet_pton(AF_INET, s, b) == 1) {
+		*family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, b) == 1) {
+		*family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+/* A DNS name as hosts are named (letters, digits, '-', '_'), or an IP. */
+static bool valid_host(const char *h, struct buf *err)
+{
+	int family;
+	size_t n = strlen(h);
+	if (n == 0) {
+		buf_puts(err, "empty host name");
+		return false;
+	}
+	if (is_ip(h, &family))
+		return true;
+	if (strchr(h, '@')) {
+		buf_printf(err, "'%s': finding the server from an e-mail address "
+			   "is not supported yet; give the server's name", h);
+		return false;
+	}
+	if (n > 253) {
+		buf_puts(err, "host name longer than 253 characters");
+		return false;
+	}
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = h[i];
+		if (c == '.') {
+			if (label == 0 && !(i == n - 1 && n > 1)) {
+				buf_printf(err, "'%s' is not a valid host name (empty label)", h);
+				return false;
+			}
+			label = 0;
+			continue;
+		}
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_';
+		if (!ok || ++label > 63) {
+			struct buf e;
+			buf_init(&e);
+			escape_ascii(&e, h, n > 80 ? 80 : n);
+			buf_printf(err, "'%s' is not a valid host name", buf_cstr(&e));
+			buf_free(&e);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void show_args(struct config *cfg, int argc, char **argv)
+{
+	struct buf b;
+	buf_init(&b);
+	for (int i = 1; i < argc; i++) {
+		if (i > 1)
+			buf_putc(&b, ' ');
+		escape_ascii(&b, argv[i], strlen(argv[i]));
+	}
+	cfg->argv_shown = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+}
+
+enum options_result options_parse(int argc, char **argv, struct config *cfg,
+				  struct buf *err)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->family = AF_UNSPEC;
+	cfg->timeout = 15;
+	cfg->cert_warn_days = 30;
+	cfg->cert_crit_days = 7;
+	cfg->warn_time = cfg->crit_time = -1;
+	parse_ports("25,465,587", cfg, err);
+
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":p:46t:D:w:c:vVh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!parse_ports(optarg, cfg, err))
+				return OPTIONS_USAGE;
+			break;
+		case '4':
+			cfg->family = cfg->family == AF_INET6 ? AF_UNSPEC : AF_INET;
+			break;
+		case '6':
+			cfg->family = cfg->family == AF_INET ? AF_UNSPEC : AF_INET6;
+			break;
+		case OPT_CONNECT: {
+			int family;
+			if (!is_ip(optarg, &family)) {
+				buf_printf(err, "--connect: '%s' is not an IP address", optarg);
+				return OPTIONS_USAGE;
+			}
+			cfg->connect_addr = optarg;
+			break;
+		}
+		case 't':
+			if (!parse_seconds(optarg, 0.1, 3600, &cfg->timeout)) {
+				buf_printf(err, "--timeout: '%s' is not a number of seconds "
+					   "between 0.1 and 3600", optarg);
+				return OPTIONS_USAGE;
+			}
+			break;
+		case OPT_CA_FILE:
+			if (access(optarg, R_OK) != 0) {
+				buf_printf(err, "--ca-file: cannot read '%s': %s", optarg,
+					   strerror(errno));
+				return OPTIONS_USAGE;
+			}
+			cfg->ca_file = optarg;
+			break;
+		case 'D': {
+			char w[32], *comma;
+			snprintf(w, sizeof w, "%s", optarg);
+			comma = strchr(w, ',');
+			if (comma)
+				*comma++ = '\0';
+			if (!parse_long(w, 0, 100000, &cfg->cert_warn_days) ||
+			    (comma && !parse_long(comma, 0, 100000, &cfg->cert_crit_days))) {
+				buf_printf(err, "--certificate-days: '%s' is not W[,C] in days",
+					   optarg);
+				return OPTIONS_USAGE;
+			}
+			if (!comma && cfg->cert_crit_days > cfg->cert_warn_days)
+				cfg->cert_crit_days = cfg->cert_warn_days;
+			if (cfg->cert_crit_days > cfg->cert_warn_days) {
+				buf_puts(err, "--certificate-days: the critical days must not "
+					 "exceed the warning days");
+				return OPTIONS_USAGE;
+			}
+			break;
+		}
+		case 'w':
+		case 'c': {
+			double v;
+			if (!parse_seconds(optarg, 0, 3600, &v)) {
+				buf_printf(err, "--%s: '%s' is not a number of seconds",
+					   c == 'w' ? "warning" : "critical", optarg);
+				return OPTIONS_USAGE;
+			}
+			if (c == 'w')
+				cfg->warn_time = v;
+			else
+				cfg->crit_time = v;
+			break;
+		}
+		case OPT_EHLO:
+			if (!*optarg || strlen(optarg) > 255 || strpbrk(optarg, " \t\r\n")) {
+				buf_puts(err, "--ehlo: give a host name or address literal");
+				return OPTIONS_USAGE;
+			}
+			cfg->ehlo_name = optarg;
+			break;
+		case OPT_JSON:
+			cfg->json = true;
+			break;
+		case OPT_BRIEF:
+			cfg->brief = true;
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case 'V':
+			printf("smtpcheck %s\n", smtpcheck_version);
+			return OPTIONS_EXIT_OK;
+		case 'h':
+			fputs(usage_text, stdout);
+			return OPTIONS_EXIT_OK;
+		case ':':
+			buf_printf(err, "option '%s' needs a value", argv[optind - 1]);
+			return OPTIONS_USAGE;
+		default:
+			if (optopt)
+				buf_printf(err, "unknown option '-%c'", optopt);
+			else
+				buf_printf(err, "unknown option '%s'", argv[optind - 1]);
+			return OPTIONS_USAGE;
+		}
+	}
+
+	if (optind >= argc) {
+		buf_puts(err, "no host given");
+		return OPTIONS_USAGE;
+	}
+	if (cfg->json && cfg->brief) {
+		buf_puts(err, "--json and --brief exclude each other");
+		return OPTIONS_USAGE;
+	}
+	cfg->nhosts = (size_t)(argc - optind);
+	cfg->hosts = xcalloc(cfg->nhosts, sizeof *cfg->hosts);
+	for (size_t i = 0; i < cfg->nhosts; i++) {
+		const char *h = argv[optind + (int)i];
+		if (!valid_host(h, err))
+			return OPTIONS_USAGE;
+		cfg->hosts[i] = xstrdup(h);
+	}
+	if (cfg->connect_addr && cfg->nhosts > 1) {
+		buf_puts(err, "--connect takes one host");
+		return OPTIONS_USAGE;
+	}
+	if (cfg->connect_addr) {
+		int family = AF_UNSPEC;
+		is_ip(cfg->connect_addr, &family);
+		if (cfg->family != AF_UNSPEC && cfg->family != family) {
+			buf_puts(err, "--connect address does not match -4/-6");
+			return OPTIONS_USAGE;
+		}
+	}
+	if (cfg->warn_time >= 0 && cfg->crit_time >= 0 && cfg->warn_time > cfg->crit_time) {
+		buf_puts(err, "--warning must not exceed --critical");
+		return OPTIONS_USAGE;
+	}
+	show_args(cfg, argc, argv);
+
+	const char *nc = getenv("NO_COLOR");
+	cfg->color = isatty(STDOUT_FILENO) && !(nc && *nc);
+	return OPTIONS_RUN;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nhosts; i++)
+		free(cfg->hosts[i]);
+	free(cfg->hosts);
+	free(cfg->argv_shown);
+	memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,27 @@
+/*
+ * report.h - rendering a host's results and diagnosis: the text report
+ * (status line first, for monitoring engines and tickets) and the JSON
+ * document. Pure functions from data to text; printing is the caller's.
+ */
+#ifndef SMTPCHECK_REPORT_H
+#define SMTPCHECK_REPORT_H
+
+#include "config.h"
+#include "diagnose.h"
+#include "result.h"
+#include "util.h"
+
+void report_json(const struct config *cfg, const struct host_result *h,
+		 const struct diagnosis *d, struct buf *out);
+
+/* The Nagios status line with perfdata, without a newline. */
+void report_status_line(const struct config *cfg, const struct host_result *h,
+			const struct diagnosis *d, struct buf *out);
+
+/* The whole text report, status line first. */
+void report_text(const struct config *cfg, const struct host_result *h,
+		 const struct diagnosis *d, struct buf *out);
+
+const char *phase_key(enum phase ph);
+
+#endif

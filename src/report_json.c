@@ -1,0 +1,323 @@
+/*
+ * report_json.c - the --json document. Field names are the product's
+ * contract (man page, section JSON); every field is present, null where
+ * it does not apply, so consumers never guess whether a key exists.
+ */
+#include "report.h"
+
+#include <string.h>
+
+#include "json.h"
+#include "probe.h"
+
+static const char *const phase_keys[PH_COUNT] = {
+	[PH_CONNECT] = "connect",
+	[PH_GREETING] = "banner",
+	[PH_EHLO] = "ehlo",
+	[PH_STARTTLS] = "starttls",
+	[PH_TLS] = "tls",
+	[PH_EHLO_TLS] = "ehlo_tls",
+	[PH_AUTH] = "auth",
+	[PH_MAIL] = "mail",
+	[PH_RCPT] = "rcpt",
+	[PH_QUIT] = "quit",
+};
+
+const char *phase_key(enum phase ph)
+{
+	return ph < PH_COUNT ? phase_keys[ph] : "?";
+}
+
+static const char *fail_name(enum fail_kind f)
+{
+	static const char *const names[] = {
+		[FAIL_NONE] = NULL,
+		[FAIL_REFUSED] = "refused",
+		[FAIL_UNREACHABLE] = "unreachable",
+		[FAIL_CONNECT] = "connect",
+		[FAIL_TIMEOUT] = "timeout",
+		[FAIL_CLOSED] = "closed",
+		[FAIL_RESET] = "reset",
+		[FAIL_PROTOCOL] = "protocol",
+		[FAIL_TLS] = "tls",
+		[FAIL_REJECTED] = "rejected",
+		[FAIL_INTERNAL] = "internal",
+	};
+	return names[f];
+}
+
+static void mechs(struct json *j, const struct ehlo_caps *c, bool applies)
+{
+	if (!applies || !c->valid) {
+		json_null(j);
+		return;
+	}
+	json_array_begin(j);
+	for (size_t i = 0; i < c->nmech; i++)
+		json_string(j, c->mech_names[i]);
+	json_array_end(j);
+}
+
+static void exts(struct json *j, const struct ehlo_caps *c)
+{
+	if (!c->valid) {
+		json_null(j);
+		return;
+	}
+	json_array_begin(j);
+	for (size_t i = 0; i < c->next; i++)
+		json_string(j, c->exts[i]);
+	json_array_end(j);
+}
+
+static void cert(struct json *j, const struct cert_info *c)
+{
+	if (!c->present) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_key(j, "subject");
+	json_string(j, c->subject);
+	json_key(j, "issuer");
+	json_string(j, c->issuer);
+	json_key(j, "not_before");
+	json_string(j, c->not_before);
+	json_key(j, "not_after");
+	json_string(j, c->not_after);
+	json_key(j, "days_left");
+	json_int(j, c->days_left);
+	json_key(j, "names");
+	json_array_begin(j);
+	for (size_t i = 0; i < c->nnames; i++)
+		json_string(j, c->names[i]);
+	json_array_end(j);
+	json_key(j, "key_type");
+	json_string(j, c->key_type);
+	json_key(j, "key_bits");
+	json_int(j, c->key_bits);
+	json_key(j, "signature");
+	json_string(j, c->sig_alg);
+	json_object_end(j);
+}
+
+static void tls(struct json *j, const struct tls_result *t)
+{
+	if (!t->attempted) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_key(j, "ok");
+	json_bool(j, t->ok);
+	json_key(j, "version");
+	json_string(j, t->version);
+	json_key(j, "cipher");
+	json_string(j, t->cipher);
+	json_key(j, "verified");
+	json_bool(j, t->ok && t->verified);
+	json_key(j, "verify_error");
+	json_string(j, t->ok ? t->verify_error : NULL);
+	json_key(j, "error");
+	json_string(j, t->error);
+	json_key(j, "injected_plaintext");
+	json_string(j, t->injected);
+	json_key(j, "cert");
+	cert(j, &t->cert);
+	json_object_end(j);
+}
+
+static void port(struct json *j, const struct port_result *r, bool verbose)
+{
+	json_object_begin(j);
+	json_key(j, "port");
+	json_int(j, r->port);
+	json_key(j, "mode");
+	json_string(j, r->mode == MODE_TLS ? "tls" : "starttls");
+	json_key(j, "mode_requested");
+	json_string(j, r->mode_requested == MODE_TLS ? "tls" : "starttls");
+	json_key(j, "address");
+	json_string(j, r->address);
+	json_key(j, "connected");
+	json_bool(j, r->connected);
+	json_key(j, "error");
+	json_string(j, r->error);
+	json_key(j, "failure");
+	json_string(j, fail_name(r->fail));
+	json_key(j, "stalled_in");
+	json_string(j, r->fail != FAIL_NONE && r->fail_state < PS_DONE
+		       ? probe_states[r->fail_state].name : NULL);
+	json_key(j, "greeting_code");
+	if (r->greeting_code)
+		json_int(j, r->greeting_code);
+	else
+		json_null(j);
+	json_key(j, "banner");
+	json_string(j, r->banner);
+	json_key(j, "helo_fallback");
+	json_bool(j, r->helo_used);
+	json_key(j, "starttls_offered");
+	if (r->mode == MODE_STARTTLS && (r->caps_before.valid || r->helo_used))
+		json_bool(j, r->starttls_offered);
+	else
+		json_null(j);
+	json_key(j, "starttls_reply");
+	if (r->starttls_code) {
+		json_object_begin(j);
+		json_key(j, "code");
+		json_int(j, r->starttls_code);
+		json_key(j, "enhanced");
+		json_string(j, r->starttls_enhanced[0] ? r->starttls_enhanced : NULL);
+		json_key(j, "text");
+		json_string(j, r->starttls_text);
+		json_object_end(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "tls");
+	tls(j, &r->tls);
+	json_key(j, "tls_mode_mismatch");
+	json_bool(j, r->mismatch != MISMATCH_NONE);
+	json_key(j, "auth_before_tls");
+	mechs(j, &r->caps_before, r->mode == MODE_STARTTLS);
+	json_key(j, "auth_after_tls");
+	mechs(j, &r->caps_after, true);
+	json_key(j, "extensions");
+	exts(j, port_result_final_caps(r));
+	json_key(j, "extensions_before_tls");
+	if (r->mode == MODE_STARTTLS)
+		exts(j, &r->caps_before);
+	else
+		json_null(j);
+	json_key(j, "auth");
+	json_null(j);
+	json_key(j, "relay");
+	json_null(j);
+	json_key(j, "stop_reply");
+	if (r->stop_code) {
+		json_object_begin(j);
+		json_key(j, "code");
+		json_int(j, r->stop_code);
+		json_key(j, "enhanced");
+		json_string(j, r->stop_enhanced[0] ? r->stop_enhanced : NULL);
+		json_key(j, "text");
+		json_string(j, r->stop_text);
+		json_object_end(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "timings_ms");
+	json_object_begin(j);
+	for (int ph = 0; ph < PH_COUNT; ph++) {
+		json_key(j, phase_keys[ph]);
+		if (r->timed[ph])
+			json_double(j, (double)r->timing_us[ph] / 1000.0, 3);
+		else
+			json_null(j);
+	}
+	json_key(j, "total");
+	json_double(j, (double)r->total_us / 1000.0, 3);
+	json_object_end(j);
+	json_key(j, "transcript");
+	if (verbose) {
+		json_array_begin(j);
+		for (size_t i = 0; i < r->transcript.n; i++) {
+			const struct transcript_line *l = &r->transcript.lines[i];
+			json_object_begin(j);
+			json_key(j, "ms");
+			json_double(j, (double)l->at_us / 1000.0, 3);
+			json_key(j, "dir");
+			json_stringn(j, &l->dir, 1);
+			json_key(j, "text");
+			json_string(j, l->text);
+			json_object_end(j);
+		}
+		json_array_end(j);
+	} else {
+		json_null(j);
+	}
+	json_object_end(j);
+}
+
+static void finding(struct json *j, const struct finding *f)
+{
+	json_object_begin(j);
+	json_key(j, "id");
+	json_string(j, f->id);
+	json_key(j, "severity");
+	json_string(j, severity_name(f->severity));
+	json_key(j, "port");
+	if (f->port)
+		json_int(j, f->port);
+	else
+		json_null(j);
+	json_key(j, "address");
+	json_string(j, f->address);
+	json_key(j, "message");
+	json_string(j, f->message);
+	json_key(j, "meaning");
+	json_string(j, finding_meaning(f->id));
+	json_key(j, "advice");
+	json_array_begin(j);
+	for (const char *const *a = f->advice; a && *a; a++)
+		json_string(j, *a);
+	json_array_end(j);
+	json_object_end(j);
+}
+
+void report_json(const struct config *cfg, const struct host_result *h,
+		 const struct diagnosis *d, struct buf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_key(&j, "version");
+	json_string(&j, smtpcheck_version);
+	json_key(&j, "host");
+	json_string(&j, h->name);
+	json_key(&j, "status");
+	json_string(&j, status_name(d->status));
+	json_key(&j, "exit_code");
+	json_int(&j, (int)d->status);
+	json_key(&j, "summary");
+	json_string(&j, d->summary);
+	json_key(&j, "elapsed_ms");
+	json_double(&j, (double)h->elapsed_us / 1000.0, 3);
+	json_key(&j, "addresses");
+	json_array_begin(&j);
+	for (size_t i = 0; i < h->naddrs; i++)
+		json_string(&j, h->addrs[i]);
+	json_array_end(&j);
+	json_key(&j, "dns_error");
+	json_string(&j, h->dns_ok ? NULL : h->dns_error);
+	json_key(&j, "ports");
+	json_array_begin(&j);
+	for (size_t i = 0; i < h->nports; i++)
+		port(&j, &h->ports[i], cfg->verbose);
+	json_array_end(&j);
+	json_key(&j, "findings");
+	json_array_begin(&j);
+	for (size_t i = 0; i < d->n; i++)
+		finding(&j, &d->findings[i]);
+	json_array_end(&j);
+	json_key(&j, "recommendation");
+	if (d->rec.present) {
+		json_object_begin(&j);
+		json_key(&j, "server");
+		json_string(&j, h->name);
+		json_key(&j, "port");
+		json_int(&j, d->rec.port);
+		json_key(&j, "security");
+		json_string(&j, security_name(d->rec.security));
+		json_key(&j, "auth");
+		json_bool(&j, d->rec.auth);
+		json_key(&j, "username");
+		json_string(&j, d->rec.username == USERNAME_FULL_ADDRESS ? "full-address"
+				: d->rec.username == USERNAME_LOCAL_PART ? "local-part"
+				: "unknown");
+		json_object_end(&j);
+	} else {
+		json_null(&j);
+	}
+	json_object_end(&j);
+}

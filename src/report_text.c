@@ -1,0 +1,432 @@
+/*
+ * report_text.c - the report a person reads and pastes into a ticket,
+ * and the status line a monitoring engine parses.
+ *
+ * Line one is the Nagios status line with perfdata. After it: a header
+ * that makes a pasted report self-describing, the port table, a block per
+ * port, the findings by severity and the recommended settings. Server
+ * bytes are always escaped to printable ASCII; long text is wrapped at
+ * 80 columns, never cut.
+ */
+#include "report.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "probe.h"
+
+#define WIDTH 80
+
+/* Append text (already ASCII) wrapped to WIDTH with a hanging indent. */
+static void wrap(struct buf *out, const char *text, size_t first_col, size_t indent)
+{
+	size_t col = first_col;
+	const char *p = text;
+	while (*p) {
+		const char *sp = p;
+		while (*sp == ' ')
+			sp++;
+		const char *end = sp;
+		while (*end && *end != ' ' && *end != '\n')
+			end++;
+		size_t wlen = (size_t)(end - sp);
+		if (col > indent && col + 1 + wlen > WIDTH) {
+			buf_putc(out, '\n');
+			for (size_t i = 0; i < indent; i++)
+				buf_putc(out, ' ');
+			col = indent;
+		} else if (sp != p && col > indent) {
+			buf_putc(out, ' ');
+			col++;
+		}
+		/* A word longer than a line is split, not cut. */
+		while (col + wlen > WIDTH && WIDTH > indent + 1) {
+			size_t take = WIDTH - col;
+			buf_append(out, sp, take);
+			buf_putc(out, '\n');
+			for (size_t i = 0; i < indent; i++)
+				buf_putc(out, ' ');
+			col = indent;
+			sp += take;
+			wlen -= take;
+		}
+		buf_append(out, sp, wlen);
+		col += wlen;
+		p = end;
+		if (*p == '\n') {
+			buf_putc(out, '\n');
+			for (size_t i = 0; i < indent; i++)
+				buf_putc(out, ' ');
+			col = indent;
+			p++;
+		}
+	}
+	buf_putc(out, '\n');
+}
+
+/* Escape server text, keeping the line breaks of a multi-line reply. */
+static void escape_lines(struct buf *out, const char *raw)
+{
+	const char *p = raw;
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		escape_ascii(out, p, len);
+		p += len;
+		if (*p == '\n') {
+			buf_putc(out, '\n');
+			p++;
+		}
+	}
+}
+
+/* "label  text" with text escaped and wrapped under itself. */
+static void field(struct buf *out, const char *label, const char *raw, bool escape)
+{
+	char head[32];
+	int n = snprintf(head, sizeof head, "  %-12s", label);
+	buf_puts(out, head);
+	struct buf e;
+	buf_init(&e);
+	if (escape) {
+		escape_lines(&e, raw);
+	} else {
+		buf_puts(&e, raw);
+	}
+	wrap(out, buf_cstr(&e), (size_t)n, (size_t)n);
+	buf_free(&e);
+}
+
+static void fieldf(struct buf *out, const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fieldf(struct buf *out, const char *label, const char *fmt, ...)
+{
+	struct buf b;
+	buf_init(&b);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	field(out, label, buf_cstr(&b), false);
+	buf_free(&b);
+}
+
+static void mech_text(struct buf *b, const struct ehlo_caps *c)
+{
+	if (!c->valid) {
+		buf_puts(b, "-");
+		return;
+	}
+	if (c->nmech == 0) {
+		buf_puts(b, "none");
+		return;
+	}
+	for (size_t i = 0; i < c->nmech; i++) {
+		if (i)
+			buf_putc(b, ' ');
+		buf_puts(b, c->mech_names[i]);
+	}
+}
+
+static double ms(uint64_t us)
+{
+	return (double)us / 1000.0;
+}
+
+static const char *security_text(const struct port_result *r)
+{
+	if (r->tls.ok)
+		return r->mode == MODE_TLS ? "TLS" : "STARTTLS";
+	if (r->tls.attempted)
+		return "TLS failed";
+	if (!r->connected)
+		return "-";
+	return "none";
+}
+
+/* ---- perfdata ---- */
+
+static void perf_label(struct buf *out, const char *what, const struct host_result *h,
+		       const struct port_result *r)
+{
+	size_t addr_index = 0;
+	for (size_t i = 0; i < h->naddrs; i++)
+		if (!strcmp(h->addrs[i], r->address))
+			addr_index = i;
+	if (addr_index == 0)
+		buf_printf(out, " '%s_%d'=", what, r->port);
+	else
+		buf_printf(out, " '%s_%d_%zu'=", what, r->port, addr_index + 1);
+}
+
+static void thresholds(struct buf *out, double w, double c)
+{
+	buf_putc(out, ';');
+	if (w >= 0)
+		buf_printf(out, "%g", w);
+	buf_putc(out, ';');
+	if (c >= 0)
+		buf_printf(out, "%g", c);
+}
+
+static void perfdata(const struct config *cfg, const struct host_result *h,
+		     struct buf *out)
+{
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct port_result *r = &h->ports[i];
+		if (!r->connected)
+			continue;
+		perf_label(out, "time", h, r);
+		buf_printf(out, "%.6fs", (double)r->total_us / 1e6);
+		thresholds(out, cfg->warn_time, cfg->crit_time);
+		buf_puts(out, ";0;");
+		if (r->timed[PH_CONNECT]) {
+			perf_label(out, "connect", h, r);
+			buf_printf(out, "%.6fs;;;0;", (double)r->timing_us[PH_CONNECT] / 1e6);
+		}
+		if (r->timed[PH_GREETING]) {
+			perf_label(out, "greeting", h, r);
+			buf_printf(out, "%.6fs;;;0;", (double)r->greeting_wait_us / 1e6);
+		}
+		if (r->tls.ok && r->timed[PH_TLS]) {
+			perf_label(out, "tls", h, r);
+			buf_printf(out, "%.6fs;;;0;", (double)r->timing_us[PH_TLS] / 1e6);
+		}
+		if (r->tls.ok && r->tls.cert.present) {
+			perf_label(out, "cert_days", h, r);
+			buf_printf(out, "%ld;%ld;%ld;;", r->tls.cert.days_left,
+				   cfg->cert_warn_days, cfg->cert_crit_days);
+		}
+	}
+}
+
+void report_status_line(const struct config *cfg, const struct host_result *h,
+			const struct diagnosis *d, struct buf *out)
+{
+	buf_printf(out, "SMTPCHECK %s - ", status_name(d->status));
+	/* The summary may hold anything a server said: keep it one line. */
+	for (const char *p = d->summary; p && *p; p++)
+		buf_putc(out, (*p == '\n' || *p == '\r' || *p == '|') ? ' ' : *p);
+	size_t before = out->len;
+	buf_puts(out, " |");
+	perfdata(cfg, h, out);
+	if (out->len == before + 2) {
+		out->len = before;  /* no perfdata: no pipe */
+		out->data[before] = '\0';
+	}
+}
+
+/* ---- the long output ---- */
+
+static void header(const struct config *cfg, const struct host_result *h, struct buf *out)
+{
+	char when[32] = "?";
+	time_t t = (time_t)h->started_unix;
+	struct tm tm;
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	buf_printf(out, "smtpcheck %s, %s\n", smtpcheck_version, when);
+	field(out, "command", cfg->argv_shown ? cfg->argv_shown : "", false);
+	struct buf addrs;
+	buf_init(&addrs);
+	for (size_t i = 0; i < h->naddrs; i++)
+		buf_printf(&addrs, "%s%s", i ? ", " : "", h->addrs[i]);
+	if (h->dns_ok)
+		fieldf(out, "host", "%s (%s)%s", h->name, buf_cstr(&addrs),
+		       cfg->connect_addr ? ", address given with --connect" : "");
+	else
+		fieldf(out, "host", "%s: %s", h->name, h->dns_error ? h->dns_error : "not resolved");
+	fieldf(out, "elapsed", "%.3f s", (double)h->elapsed_us / 1e6);
+	buf_free(&addrs);
+}
+
+static void port_table(const struct host_result *h, struct buf *out)
+{
+	if (h->nports == 0)
+		return;
+	int aw = 15;
+	for (size_t i = 0; i < h->nports; i++)
+		if ((int)strlen(h->ports[i].address) > aw)
+			aw = (int)strlen(h->ports[i].address);
+	buf_printf(out, "\nPORT  %-*s CONNECT   SECURITY  TLS      CERT   AUTH before -> after\n",
+		   aw, "ADDRESS");
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct port_result *r = &h->ports[i];
+		char conn[10], cert[7], tlsv[9];
+		if (r->connected)
+			snprintf(conn, sizeof conn, "%.1fms", ms(r->timing_us[PH_CONNECT]));
+		else
+			snprintf(conn, sizeof conn, "%s", r->fail == FAIL_REFUSED ? "refused"
+				 : r->fail == FAIL_TIMEOUT ? "timeout" : "failed");
+		if (r->tls.ok && r->tls.cert.present)
+			snprintf(cert, sizeof cert, "%ldd", r->tls.cert.days_left);
+		else
+			snprintf(cert, sizeof cert, "-");
+		snprintf(tlsv, sizeof tlsv, "%s", r->tls.ok && r->tls.version ? r->tls.version : "-");
+		struct buf auth;
+		buf_init(&auth);
+		if (r->mode == MODE_STARTTLS)
+			mech_text(&auth, &r->caps_before);
+		else
+			buf_puts(&auth, "(tls)");
+		buf_puts(&auth, " -> ");
+		mech_text(&auth, &r->caps_after);
+		char line[200];
+		int n = snprintf(line, sizeof line, "%-5d %-*s %-9s %-9s %-8s %-6s ",
+				 r->port, aw, r->address, conn, security_text(r), tlsv, cert);
+		buf_append(out, line, (size_t)n);
+		wrap(out, buf_cstr(&auth), (size_t)n, (size_t)n);
+		buf_free(&auth);
+	}
+}
+
+static void port_block(const struct port_result *r, bool verbose, struct buf *out)
+{
+	buf_printf(out, "\nPort %d (%s), %s%s\n", r->port, r->address,
+		   r->mode == MODE_TLS ? "implicit TLS" : "STARTTLS",
+		   r->mode != r->mode_requested ? " (switched: the port speaks the other mode)" : "");
+	if (!r->connected) {
+		field(out, "connect", r->error ? r->error : "failed", false);
+		return;
+	}
+	if (r->banner) {
+		struct buf g;
+		buf_init(&g);
+		buf_printf(&g, "%d ", r->greeting_code);
+		escape_lines(&g, r->banner);
+		field(out, "greeting", buf_cstr(&g), false);
+		buf_free(&g);
+	}
+	if (r->helo_used)
+		field(out, "EHLO", "refused; HELO accepted (no extensions)", false);
+	if (r->mode == MODE_STARTTLS && (r->caps_before.valid || r->helo_used))
+		fieldf(out, "STARTTLS", "%s%s%s", r->starttls_offered ? "offered" : "not offered",
+		       r->starttls_code ? ", answered " : "",
+		       r->starttls_code ? (r->starttls_code == 220 ? "220" : "with a refusal") : "");
+	if (r->tls.attempted) {
+		if (r->tls.ok) {
+			fieldf(out, "TLS", "%s, %s", r->tls.version, r->tls.cipher);
+			const struct cert_info *c = &r->tls.cert;
+			if (c->present) {
+				fieldf(out, "certificate", "%s", c->subject ? c->subject : "?");
+				fieldf(out, "issuer", "%s", c->issuer ? c->issuer : "?");
+				struct buf names;
+				buf_init(&names);
+				for (size_t i = 0; i < c->nnames; i++)
+					buf_printf(&names, "%s%s", i ? ", " : "", c->names[i]);
+				field(out, "names", names.len ? buf_cstr(&names) : "-", false);
+				buf_free(&names);
+				fieldf(out, "expires", "%s (%ld days)", c->not_after ? c->not_after : "?",
+				       c->days_left);
+			}
+			fieldf(out, "verified", "%s", r->tls.verified ? "yes"
+			       : r->tls.verify_error ? r->tls.verify_error : "no");
+		} else {
+			fieldf(out, "TLS", "failed: %s", r->tls.error ? r->tls.error : "unknown error");
+		}
+	}
+	struct buf a;
+	buf_init(&a);
+	if (r->mode == MODE_STARTTLS) {
+		buf_puts(&a, "before TLS: ");
+		mech_text(&a, &r->caps_before);
+		buf_puts(&a, "; ");
+	}
+	buf_puts(&a, "after TLS: ");
+	mech_text(&a, &r->caps_after);
+	field(out, "AUTH", buf_cstr(&a), false);
+	buf_free(&a);
+	const struct ehlo_caps *fc = port_result_final_caps(r);
+	if (fc->valid && fc->next) {
+		struct buf e;
+		buf_init(&e);
+		for (size_t i = 0; i < fc->next; i++) {
+			if (i)
+				buf_puts(&e, ", ");
+			escape_ascii(&e, fc->exts[i], strlen(fc->exts[i]));
+		}
+		field(out, "extensions", buf_cstr(&e), false);
+		buf_free(&e);
+	}
+	if (r->error)
+		field(out, "problem", r->error, false);
+	struct buf t;
+	buf_init(&t);
+	for (int ph = 0; ph < PH_COUNT; ph++)
+		if (r->timed[ph])
+			buf_printf(&t, "%s%s %.1f ms", t.len ? ", " : "", phase_key(ph),
+				   ms(r->timing_us[ph]));
+	buf_printf(&t, "%stotal %.1f ms", t.len ? ", " : "", ms(r->total_us));
+	field(out, "timings", buf_cstr(&t), false);
+	buf_free(&t);
+
+	if (verbose && r->transcript.n) {
+		buf_puts(out, "  transcript:\n");
+		for (size_t i = 0; i < r->transcript.n; i++) {
+			const struct transcript_line *l = &r->transcript.lines[i];
+			char head[40];
+			int n = snprintf(head, sizeof head, "  %9.3f ms %c: ", ms(l->at_us), l->dir);
+			buf_append(out, head, (size_t)n);
+			wrap(out, l->text, (size_t)n, (size_t)n);
+		}
+		if (r->transcript.truncated)
+			buf_puts(out, "  (transcript cut after 2000 lines)\n");
+	}
+}
+
+static void findings(const struct diagnosis *d, struct buf *out)
+{
+	static const char *const label[] = { "OK", "INFO", "WARNING", "CRITICAL" };
+	buf_puts(out, "\nFindings\n");
+	for (int sev = SEV_CRITICAL; sev >= SEV_OK; sev--) {
+		for (size_t i = 0; i < d->n; i++) {
+			const struct finding *f = &d->findings[i];
+			if ((int)f->severity != sev)
+				continue;
+			char head[64];
+			int n = snprintf(head, sizeof head, "  %-8s %s: ", label[sev], f->id);
+			buf_append(out, head, (size_t)n);
+			wrap(out, f->message, (size_t)n, 11);
+			for (const char *const *a = f->advice; a && *a; a++) {
+				buf_puts(out, "           -> ");
+				wrap(out, *a, 14, 14);
+			}
+		}
+	}
+}
+
+static void recommendation(const struct host_result *h, const struct diagnosis *d,
+			   struct buf *out)
+{
+	buf_puts(out, "\nRecommended settings\n");
+	if (!d->rec.present) {
+		buf_puts(out, "  none: no port offers a working way to submit mail (see the "
+			 "findings)\n");
+		return;
+	}
+	const struct recommendation *r = &d->rec;
+	fieldf(out, "server", "%s", h->name);
+	fieldf(out, "port", "%d", r->port);
+	fieldf(out, "security", "%s", r->security == SECURITY_TLS ? "SSL/TLS (implicit TLS)"
+	       : r->security == SECURITY_STARTTLS ? "STARTTLS" : "none");
+	fieldf(out, "auth", "%s", r->auth ? "on (my server requires authentication)" : "off");
+	fieldf(out, "user name", "%s", r->username == USERNAME_FULL_ADDRESS ? "the full e-mail address"
+	       : r->username == USERNAME_LOCAL_PART ? "the part before the @"
+	       : "as the provider gives it (not tested: no credentials given)");
+}
+
+void report_text(const struct config *cfg, const struct host_result *h,
+		 const struct diagnosis *d, struct buf *out)
+{
+	report_status_line(cfg, h, d, out);
+	buf_putc(out, '\n');
+	if (cfg->brief)
+		return;
+	header(cfg, h, out);
+	port_table(h, out);
+	for (size_t i = 0; i < h->nports; i++)
+		port_block(&h->ports[i], cfg->verbose, out);
+	findings(d, out);
+	recommendation(h, d, out);
+}

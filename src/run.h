@@ -1,0 +1,23 @@
+/*
+ * run.h - one run of smtpcheck: every host given, each resolved and then
+ * probed on every address and port at once, all inside one event loop.
+ * When a host is finished its result is handed to the caller (who
+ * diagnoses and prints it) and its memory is released.
+ */
+#ifndef SMTPCHECK_RUN_H
+#define SMTPCHECK_RUN_H
+
+#include "config.h"
+#include "result.h"
+
+/* Called once per host, in the order hosts finish. */
+typedef void (*run_report_fn)(void *arg, const struct host_result *h);
+
+/*
+ * Returns 0 when every host was probed (whatever it showed), or -1 with a
+ * reason in err when the run could not start (TLS context, resolver).
+ */
+int run_hosts(const struct config *cfg, run_report_fn report, void *arg,
+	      struct buf *err);
+
+#endif

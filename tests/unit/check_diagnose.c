@@ -1,0 +1,307 @@
+/*
+ * check_diagnose.c - the diagnosis rules, table-driven: a set of port
+ * results in, the findings (id, severity, port) and the Nagios state out.
+ */
+#include <ares.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "diagnose.h"
+#include "probe.h"
+#include "suites.h"
+
+/* ---- building port results the way a probe would leave them ---- */
+
+static void caps(struct ehlo_caps *c, const char *wire)
+{
+	struct reply_parser p;
+	size_t used;
+	reply_parser_init(&p);
+	ck_assert_int_eq(reply_parser_feed(&p, wire, strlen(wire), &used), REPLY_COMPLETE);
+	ehlo_caps_free(c);
+	ehlo_parse(&p.reply, c);
+	reply_parser_free(&p);
+}
+
+enum shape {
+	SECURE,            /* TLS verified, AUTH after TLS */
+	REFUSED,
+	CONNECT_TIMEOUT,
+	GREETING_TIMEOUT,
+	CLEAR_AUTH,        /* no STARTTLS offered, AUTH in clear */
+	NO_AUTH,           /* TLS fine, no AUTH at all (an MX) */
+	GREETING_554,
+};
+
+struct port_def {
+	int port;
+	enum tls_mode mode;
+	enum shape shape;
+	unsigned verify_flags;
+	long days_left;
+	const char *tls_version;
+	bool auth_before_tls;
+	uint64_t greeting_wait_us;
+	uint64_t total_us;
+	enum mode_mismatch mismatch;
+};
+
+static void build(struct port_result *r, const struct port_def *d)
+{
+	memset(r, 0, sizeof *r);
+	r->port = d->port;
+	r->mode = r->mode_requested = d->mode;
+	strcpy(r->address, "192.0.2.1");
+	r->family = AF_INET;
+	r->fail_state = PS_DONE;
+	r->stop_state = PS_DONE;
+	r->total_us = d->total_us ? d->total_us : 20000;
+	r->mismatch = d->mismatch;
+	switch (d->shape) {
+	case REFUSED:
+		r->fail = FAIL_REFUSED;
+		r->fail_state = PS_CONNECTING;
+		r->error = "connection refused";
+		return;
+	case CONNECT_TIMEOUT:
+		r->fail = FAIL_TIMEOUT;
+		r->fail_state = PS_CONNECTING;
+		r->error = "timed out connecting";
+		return;
+	case GREETING_TIMEOUT:
+		r->connected = true;
+		r->fail = FAIL_TIMEOUT;
+		r->fail_state = PS_GREETING;
+		r->error = "timed out waiting for the greeting";
+		return;
+	case GREETING_554:
+		r->connected = true;
+		r->greeting_code = 554;
+		r->stop_code = 554;
+		r->stop_state = PS_GREETING;
+		r->fail = FAIL_REJECTED;
+		r->error = "the server answered 554";
+		return;
+	default:
+		break;
+	}
+	r->connected = true;
+	r->completed = true;
+	r->greeting_code = 220;
+	r->greeting_wait_us = d->greeting_wait_us;
+	r->banner = "mail.test ESMTP";
+	r->ehlo_ok = true;
+	if (d->mode == MODE_STARTTLS) {
+		if (d->shape == CLEAR_AUTH) {
+			caps(&r->caps_before, "250-mail.test\r\n250 AUTH PLAIN LOGIN\r\n");
+			return;
+		}
+		caps(&r->caps_before, d->auth_before_tls
+		     ? "250-mail.test\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n"
+		     : "250-mail.test\r\n250 STARTTLS\r\n");
+		r->starttls_offered = true;
+		r->starttls_code = 220;
+	}
+	r->tls.attempted = r->tls.ok = true;
+	r->tls.version = (char *)(d->tls_version ? d->tls_version : "TLSv1.3");
+	r->tls.cipher = "TLS_AES_256_GCM_SHA384";
+	r->tls.verify_flags = d->verify_flags;
+	r->tls.verified = d->verify_flags == 0;
+	r->tls.verify_error = d->verify_flags ? "certificate has expired" : NULL;
+	r->tls.cert.present = true;
+	r->tls.cert.days_left = d->days_left ? d->days_left : 200;
+	r->tls.cert.not_after = "2027-01-01T00:00:00Z";
+	caps(&r->caps_after, d->shape == NO_AUTH ? "250-mail.test\r\n250 8BITMIME\r\n"
+					       : "250-mail.test\r\n250 AUTH PLAIN LOGIN\r\n");
+}
+
+/* ---- the table ---- */
+
+struct want {
+	const char *id;
+	enum severity sev;
+	int port;              /* 0: host finding */
+};
+
+struct dcase {
+	const char *name;
+	struct port_def ports[4];
+	size_t nports;
+	int dns_status;        /* ARES_SUCCESS unless testing DNS */
+	double warn_time;
+	enum status status;
+	struct want want[8];
+	const char *absent[4];
+	int rec_port;          /* 0: no recommendation */
+	enum security rec_security;
+};
+
+#define P(...) { __VA_ARGS__ }
+
+static const struct dcase cases[] = {
+	{ "modern ISP: 587 STARTTLS and 465 TLS",
+	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) }, 2, 0, -1,
+	  STATUS_OK,
+	  { { "starttls-available", SEV_OK, 587 }, { "implicit-tls-available", SEV_OK, 465 },
+	    { "auth-only-after-tls", SEV_OK, 587 }, { "submission-ok", SEV_OK, 0 } },
+	  { "auth-cleartext", "no-submission-path" }, 465, SECURITY_TLS },
+	{ "only path has an expired certificate",
+	  { P(465, MODE_TLS, SECURE, VERIFY_EXPIRED, -3) }, 1, 0, -1,
+	  STATUS_CRITICAL,
+	  { { "cert-expired", SEV_CRITICAL, 465 }, { "no-submission-path", SEV_CRITICAL, 0 } },
+	  { "cert-expiring", "submission-ok" }, 0, 0 },
+	{ "one of two paths has a wrong-name certificate",
+	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE, VERIFY_HOSTNAME) }, 2, 0, -1,
+	  STATUS_WARNING,
+	  { { "cert-hostname-mismatch", SEV_WARNING, 465 }, { "submission-ok", SEV_OK, 0 } },
+	  { "no-submission-path" }, 587, SECURITY_STARTTLS },
+	{ "untrusted certificate everywhere",
+	  { P(587, MODE_STARTTLS, SECURE, VERIFY_UNTRUSTED | VERIFY_SELF_SIGNED) }, 1, 0, -1,
+	  STATUS_CRITICAL, { { "cert-untrusted", SEV_CRITICAL, 587 } }, { 0 }, 0, 0 },
+	{ "certificate expiring within the warning days",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 10) }, 1, 0, -1,
+	  STATUS_WARNING, { { "cert-expiring", SEV_WARNING, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
+	{ "certificate expiring within the critical days",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 5) }, 1, 0, -1,
+	  STATUS_CRITICAL, { { "cert-expiring", SEV_CRITICAL, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
+	{ "the only path is without TLS",
+	  { P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, REFUSED) }, 2, 0, -1,
+	  STATUS_WARNING,
+	  { { "no-secure-path", SEV_WARNING, 0 }, { "auth-cleartext", SEV_WARNING, 587 },
+	    { "starttls-missing", SEV_INFO, 587 }, { "port-refused", SEV_INFO, 465 } },
+	  { "no-submission-path" }, 587, SECURITY_NONE },
+	{ "AUTH offered before STARTTLS",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, true) }, 1, 0, -1,
+	  STATUS_WARNING, { { "auth-cleartext", SEV_WARNING, 587 } },
+	  { "auth-only-after-tls" }, 587, SECURITY_STARTTLS },
+	{ "everything refused",
+	  { P(25, MODE_STARTTLS, REFUSED), P(465, MODE_TLS, REFUSED),
+	    P(587, MODE_STARTTLS, REFUSED) }, 3, 0, -1,
+	  STATUS_CRITICAL,
+	  { { "port-refused", SEV_CRITICAL, 25 }, { "port-refused", SEV_CRITICAL, 465 },
+	    { "no-submission-path", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
+	{ "port 25 blocked by the access provider",
+	  { P(25, MODE_STARTTLS, CONNECT_TIMEOUT), P(587, MODE_STARTTLS, SECURE) }, 2, 0, -1,
+	  STATUS_OK,
+	  { { "port-timeout", SEV_INFO, 25 }, { "port25-blocked", SEV_INFO, 0 } },
+	  { "no-submission-path" }, 587, SECURITY_STARTTLS },
+	{ "no greeting anywhere",
+	  { P(587, MODE_STARTTLS, GREETING_TIMEOUT), P(465, MODE_TLS, GREETING_TIMEOUT) }, 2, 0, -1,
+	  STATUS_CRITICAL, { { "session-timeout", SEV_CRITICAL, 587 } }, { 0 }, 0, 0 },
+	{ "greeting refused with 554 on 25 while 587 works",
+	  { P(25, MODE_STARTTLS, GREETING_554), P(587, MODE_STARTTLS, SECURE) }, 2, 0, -1,
+	  STATUS_WARNING, { { "greeting-refused", SEV_WARNING, 25 } }, { 0 }, 587, SECURITY_STARTTLS },
+	{ "an MX without AUTH is no submission path",
+	  { P(25, MODE_STARTTLS, NO_AUTH) }, 1, 0, -1,
+	  STATUS_CRITICAL,
+	  { { "auth-not-offered", SEV_INFO, 25 }, { "no-submission-path", SEV_CRITICAL, 0 } },
+	  { 0 }, 0, 0 },
+	{ "old TLS",
+	  { P(465, MODE_TLS, SECURE, 0, 0, "TLSv1.1") }, 1, 0, -1,
+	  STATUS_WARNING, { { "tls-protocol-old", SEV_WARNING, 465 } }, { 0 }, 465, SECURITY_TLS },
+	{ "deliberate greeting delay is not a problem",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 1500000, 1600000) }, 1, 0, 0.5,
+	  STATUS_OK, { { "greeting-delayed", SEV_INFO, 587 } }, { "response-time" },
+	  587, SECURITY_STARTTLS },
+	{ "slow port over -w",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 900000) }, 1, 0, 0.5,
+	  STATUS_WARNING, { { "response-time", SEV_WARNING, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
+	{ "port speaks the other TLS mode",
+	  { P(2465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, MISMATCH_CLEAR_TO_TLS) }, 1, 0, -1,
+	  STATUS_WARNING, { { "tls-mode-mismatch", SEV_WARNING, 2465 } }, { 0 }, 2465, SECURITY_TLS },
+	{ "name does not exist", { { 0 } }, 0, ARES_ENOTFOUND, -1,
+	  STATUS_CRITICAL, { { "dns-nxdomain", SEV_CRITICAL, 0 } }, { "no-submission-path" }, 0, 0 },
+	{ "DNS server failure", { { 0 } }, 0, ARES_ESERVFAIL, -1,
+	  STATUS_CRITICAL, { { "dns-servfail", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
+};
+
+static bool has(const struct diagnosis *d, const char *id, enum severity sev, int port)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->findings[i].id, id) && d->findings[i].severity == sev &&
+		    d->findings[i].port == port)
+			return true;
+	return false;
+}
+
+static void dump(const struct diagnosis *d, struct buf *b)
+{
+	for (size_t i = 0; i < d->n; i++)
+		buf_printf(b, "  %s/%s/%d: %s\n", d->findings[i].id,
+			   severity_name(d->findings[i].severity), d->findings[i].port,
+			   d->findings[i].message);
+}
+
+START_TEST(rule_table)
+{
+	const struct dcase *c = &cases[_i];
+	struct host_result h;
+	memset(&h, 0, sizeof h);
+	h.name = "mail.test";
+	h.dns_status = c->dns_status;
+	h.dns_ok = c->dns_status == ARES_SUCCESS;
+	h.dns_error = h.dns_ok ? NULL : "lookup failed";
+	h.nports = c->nports;
+	h.ports = calloc(c->nports ? c->nports : 1, sizeof *h.ports);
+	char *addr = "192.0.2.1";
+	h.addrs = &addr;
+	h.naddrs = c->nports ? 1 : 0;
+	for (size_t i = 0; i < c->nports; i++)
+		build(&h.ports[i], &c->ports[i]);
+
+	struct diag_params p = { 30, 7, c->warn_time, -1 };
+	struct arena a = { 0 };
+	struct diagnosis d;
+	diagnose(&h, &p, &a, &d);
+
+	struct buf got;
+	buf_init(&got);
+	dump(&d, &got);
+	ck_assert_msg(d.status == c->status, "%s: status %s, expected %s\n%s", c->name,
+		      status_name(d.status), status_name(c->status), buf_cstr(&got));
+	for (size_t i = 0; i < ARRAY_LEN(c->want) && c->want[i].id; i++)
+		ck_assert_msg(has(&d, c->want[i].id, c->want[i].sev, c->want[i].port),
+			      "%s: missing %s/%s/%d in\n%s", c->name, c->want[i].id,
+			      severity_name(c->want[i].sev), c->want[i].port, buf_cstr(&got));
+	for (size_t i = 0; i < ARRAY_LEN(c->absent) && c->absent[i]; i++)
+		for (size_t k = 0; k < d.n; k++)
+			ck_assert_msg(strcmp(d.findings[k].id, c->absent[i]), "%s: unexpected %s",
+				      c->name, c->absent[i]);
+	ck_assert_int_eq(d.rec.present, c->rec_port != 0);
+	if (c->rec_port) {
+		ck_assert_int_eq(d.rec.port, c->rec_port);
+		ck_assert_int_eq(d.rec.security, c->rec_security);
+	}
+	/* Every finding has a meaning and a message; the summary exists. */
+	for (size_t i = 0; i < d.n; i++) {
+		ck_assert_msg(finding_meaning(d.findings[i].id) != NULL, "%s", d.findings[i].id);
+		ck_assert(d.findings[i].message && *d.findings[i].message);
+	}
+	ck_assert_ptr_nonnull(d.summary);
+	ck_assert(strstr(d.summary, "mail.test") == d.summary);
+
+	buf_free(&got);
+	diagnosis_free(&d);
+	arena_free(&a);
+	host_result_free(&h);
+}
+END_TEST
+
+START_TEST(every_id_has_a_meaning)
+{
+	for (const char *const *id = finding_ids; *id; id++)
+		ck_assert_msg(finding_meaning(*id) != NULL, "%s", *id);
+}
+END_TEST
+
+Suite *diagnose_suite(void)
+{
+	Suite *s = suite_create("diagnose");
+	TCase *tc = tcase_create("rules");
+	tcase_add_loop_test(tc, rule_table, 0, (int)ARRAY_LEN(cases));
+	tcase_add_test(tc, every_id_has_a_meaning);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,154 @@
+/*
+ * check_options.c - the command line: defaults, every value check, and
+ * the messages that name the option.
+ */
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "suites.h"
+
+static struct config C;
+static struct buf E;
+
+static enum options_result parse(int argc, const char **argv)
+{
+	config_free(&C);
+	buf_free(&E);
+	buf_init(&E);
+	return options_parse(argc, (char **)argv, &C, &E);
+}
+
+#define PARSE(...) parse((int)(sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(char *)), \
+			 (const char *[]){ __VA_ARGS__ })
+
+static void teardown(void)
+{
+	config_free(&C);
+	buf_free(&E);
+}
+
+START_TEST(defaults)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "mail.example.net"), OPTIONS_RUN);
+	ck_assert_uint_eq(C.nports, 3);
+	ck_assert_int_eq(C.ports[0].port, 25);
+	ck_assert_int_eq(C.ports[0].mode, MODE_STARTTLS);
+	ck_assert_int_eq(C.ports[1].port, 465);
+	ck_assert_int_eq(C.ports[1].mode, MODE_TLS);
+	ck_assert_int_eq(C.ports[2].port, 587);
+	ck_assert_int_eq(C.ports[2].mode, MODE_STARTTLS);
+	ck_assert_int_eq(C.family, AF_UNSPEC);
+	ck_assert(C.timeout == 15);
+	ck_assert_int_eq(C.cert_warn_days, 30);
+	ck_assert_int_eq(C.cert_crit_days, 7);
+	ck_assert_uint_eq(C.nhosts, 1);
+	ck_assert_str_eq(C.hosts[0], "mail.example.net");
+}
+END_TEST
+
+START_TEST(ports_with_modes)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "-p", "2525/tls,465/starttls,587", "h"), OPTIONS_RUN);
+	ck_assert_uint_eq(C.nports, 3);
+	ck_assert_int_eq(C.ports[0].mode, MODE_TLS);
+	ck_assert_int_eq(C.ports[1].mode, MODE_STARTTLS);
+	ck_assert_int_eq(C.ports[2].mode, MODE_STARTTLS);
+}
+END_TEST
+
+START_TEST(bad_ports)
+{
+	const char *bad[] = { "", "0", "65536", "25,", ",25", "25/ssl3", "abc", "25,25",
+			      "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_int_eq(PARSE("smtpcheck", "-p", bad[i], "h"), OPTIONS_USAGE);
+		ck_assert_msg(strstr(buf_cstr(&E), "--ports") != NULL, "%s: %s", bad[i],
+			      buf_cstr(&E));
+	}
+}
+END_TEST
+
+START_TEST(timeouts_and_days)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "-t", "2.5", "-D", "20,5", "h"), OPTIONS_RUN);
+	ck_assert(C.timeout == 2.5);
+	ck_assert_int_eq(C.cert_warn_days, 20);
+	ck_assert_int_eq(C.cert_crit_days, 5);
+	ck_assert_int_eq(PARSE("smtpcheck", "-D", "3", "h"), OPTIONS_RUN);
+	ck_assert_int_eq(C.cert_warn_days, 3);
+	ck_assert_int_eq(C.cert_crit_days, 3);
+	ck_assert_int_eq(PARSE("smtpcheck", "-t", "0", "h"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "-t", "x", "h"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "-t", "nan", "h"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "-D", "5,20", "h"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "-D", "a", "h"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "-w", "2", "-c", "1", "h"), OPTIONS_USAGE);
+}
+END_TEST
+
+START_TEST(hosts)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "127.0.0.1"), OPTIONS_RUN);
+	ck_assert_int_eq(PARSE("smtpcheck", "::1"), OPTIONS_RUN);
+	ck_assert_int_eq(PARSE("smtpcheck", "a.b", "c.d"), OPTIONS_RUN);
+	ck_assert_uint_eq(C.nhosts, 2);
+	ck_assert_int_eq(PARSE("smtpcheck", "mail.example.net."), OPTIONS_RUN);
+	ck_assert_int_eq(PARSE("smtpcheck"), OPTIONS_USAGE);
+	ck_assert_str_eq(buf_cstr(&E), "no host given");
+	ck_assert_int_eq(PARSE("smtpcheck", "bad host"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "a..b"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", ""), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "x\x01y"), OPTIONS_USAGE);
+	ck_assert(strstr(buf_cstr(&E), "\\x01") != NULL);
+}
+END_TEST
+
+START_TEST(connect_and_families)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "--connect", "127.0.0.1", "mail.test"), OPTIONS_RUN);
+	ck_assert_str_eq(C.connect_addr, "127.0.0.1");
+	ck_assert_int_eq(PARSE("smtpcheck", "--connect", "mail.test", "mail.test"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "-6", "--connect", "127.0.0.1", "m"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "--connect", "::1", "a", "b"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "-4", "h"), OPTIONS_RUN);
+	ck_assert_int_eq(C.family, AF_INET);
+	ck_assert_int_eq(PARSE("smtpcheck", "-6", "h"), OPTIONS_RUN);
+	ck_assert_int_eq(C.family, AF_INET6);
+}
+END_TEST
+
+START_TEST(unknown_and_missing)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "--bogus", "h"), OPTIONS_USAGE);
+	ck_assert(strstr(buf_cstr(&E), "--bogus") != NULL);
+	ck_assert_int_eq(PARSE("smtpcheck", "h", "-t"), OPTIONS_USAGE);
+	ck_assert(strstr(buf_cstr(&E), "needs a value") != NULL);
+	ck_assert_int_eq(PARSE("smtpcheck", "--ca-file", "/nonexistent/ca.pem", "h"), OPTIONS_USAGE);
+	ck_assert_int_eq(PARSE("smtpcheck", "--json", "--brief", "h"), OPTIONS_USAGE);
+}
+END_TEST
+
+START_TEST(shown_args)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "-p", "587", "mail.test"), OPTIONS_RUN);
+	ck_assert_str_eq(C.argv_shown, "-p 587 mail.test");
+}
+END_TEST
+
+Suite *options_suite(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("parse");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, ports_with_modes);
+	tcase_add_test(tc, bad_ports);
+	tcase_add_test(tc, timeouts_and_days);
+	tcase_add_test(tc, hosts);
+	tcase_add_test(tc, connect_and_families);
+	tcase_add_test(tc, unknown_and_missing);
+	tcase_add_test(tc, shown_args);
+	suite_add_tcase(s, tc);
+	return s;
+}

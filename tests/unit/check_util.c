@@ -1,0 +1,69 @@
+/*
+ * check_util.c - escaping, buffers and the arena.
+ */
+#include <string.h>
+
+#include "suites.h"
+#include "util.h"
+
+START_TEST(escape)
+{
+	struct buf b;
+	buf_init(&b);
+	escape_ascii(&b, "a\\b\r\n\t\x01\xff~", 9);
+	ck_assert_str_eq(buf_cstr(&b), "a\\\\b\\r\\n\\t\\x01\\xff~");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(buffers)
+{
+	struct buf b;
+	buf_init(&b);
+	ck_assert_str_eq(buf_cstr(&b), "");
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "%d,", i);
+	ck_assert(b.len > 3000);
+	buf_consume(&b, 2);
+	ck_assert(!strncmp(buf_cstr(&b), "1,2,", 4));
+	buf_consume(&b, b.len + 5);
+	ck_assert_uint_eq(b.len, 0);
+	buf_puts(&b, "secret");
+	buf_wipe_free(&b);
+	ck_assert_ptr_null(b.data);
+}
+END_TEST
+
+START_TEST(arena)
+{
+	struct arena a = { 0 };
+	char *s = arena_strdup(&a, "hello");
+	char *big = arena_alloc(&a, 100000);
+	ck_assert_str_eq(s, "hello");
+	ck_assert_int_eq(big[99999], 0);
+	ck_assert_str_eq(arena_printf(&a, "%d-%s", 7, "x"), "7-x");
+	ck_assert_ptr_null(arena_strdup(&a, NULL));
+	arena_free(&a);
+	ck_assert_ptr_null(a.head);
+}
+END_TEST
+
+START_TEST(casecmp)
+{
+	ck_assert_int_eq(ascii_casecmp("StartTLS", "STARTTLS"), 0);
+	ck_assert(ascii_casecmp("a", "b") < 0);
+	ck_assert_int_eq(ascii_ncasecmp("AUTH=x", "auth", 4), 0);
+}
+END_TEST
+
+Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("util");
+	tcase_add_test(tc, escape);
+	tcase_add_test(tc, buffers);
+	tcase_add_test(tc, arena);
+	tcase_add_test(tc, casecmp);
+	suite_add_tcase(s, tc);
+	return s;
+}
