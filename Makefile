@@ -88,6 +88,7 @@ unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 integration: $(BIN)
+	tests/integration/selftest.py --stress 300
 	tests/integration/run-scenarios --smtpcheck ./$(BIN)
 
 # The integration scenarios once more, under AddressSanitizer + UBSan.

@@ -266,7 +266,7 @@ static void rule_rejected(struct ctx *c, const struct port_result *r)
 
 static void rule_greeting_delay(struct ctx *c, const struct port_result *r)
 {
-	if (r->greeting_code && r->greeting_wait_us >= 1000000)
+	if (r->greeting_code && r->greeting_wait_us >= 900000)
 		emit(c, "greeting-delayed", SEV_INFO, r,
 		     "port %d: the greeting came after %.1f s", r->port,
 		     (double)r->greeting_wait_us / 1e6);

@@ -204,11 +204,13 @@ int loop_run(struct loop *l, bool (*done)(void *arg), void *arg)
 		int bits = 0;
 		if (l->ares) {
 			bits = ares_getsock(l->ares, socks, ARES_GETSOCK_MAXNUM);
-			for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+			/* c-ares's own macros shift a signed int into its sign bit. */
+			unsigned ubits = (unsigned)bits;
+			for (unsigned i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 				short ev = 0;
-				if (ARES_GETSOCK_READABLE(bits, i))
+				if (ubits & (1u << i))
 					ev |= POLLIN;
-				if (ARES_GETSOCK_WRITABLE(bits, i))
+				if (ubits & (1u << (i + ARES_GETSOCK_MAXNUM)))
 					ev |= POLLOUT;
 				if (ev)
 					add_pfd(l, &n, socks[i], ev);

@@ -290,6 +290,8 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	json_array_end(&j);
 	json_key(&j, "dns_error");
 	json_string(&j, h->dns_ok ? NULL : h->dns_error);
+	json_key(&j, "dns_ms");
+	json_double(&j, (double)h->dns_us / 1000.0, 3);
 	json_key(&j, "ports");
 	json_array_begin(&j);
 	for (size_t i = 0; i < h->nports; i++)
