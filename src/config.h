@@ -35,6 +35,21 @@ struct config {
 	double warn_time, crit_time;   /* seconds, < 0 when unset */
 	const char *ehlo_name;
 
+	/* Credentials and the transaction steps (the password is not here:
+	 * see secret.h). */
+	const char *user;
+	const char *password_file;
+	const char *domain;         /* for the local-part -> address retry */
+	const char *mail_from;      /* NULL: derived from the user name */
+	const char *rcpt_to;
+	bool relay_test;
+	bool username_retry;
+	bool try_mechanisms;
+	bool insecure_auth;
+	unsigned auth_mech;         /* --auth-mech, enum sasl_mech bit; 0 = choose */
+
+	const char *explain;        /* --explain TEXT: interpret offline */
+
 	bool json, brief, verbose;
 	bool color;               /* decided from isatty and NO_COLOR */
 
@@ -55,5 +70,8 @@ void config_free(struct config *cfg);
 bool parse_ports(const char *s, struct config *cfg, struct buf *err);
 
 extern const char smtpcheck_version[];
+
+/* The recipient of the relay test: a reserved example domain (RFC 2606). */
+#define DEFAULT_RELAY_RCPT "smtpcheck-relay-test@example.com"
 
 #endif

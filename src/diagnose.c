@@ -18,75 +18,14 @@
 
 #include <ares.h>
 
+#include "findings.h"
+#include "interpret.h"
 #include "probe.h"
-
-/* ---- what each finding means, in plain words ---- */
-
-static const struct {
-	const char *id;
-	const char *meaning;
-} meanings[] = {
-	{ "dns-nxdomain", "The server name does not exist in DNS." },
-	{ "dns-servfail", "The DNS server failed to answer for the server name." },
-	{ "dns-timeout", "No DNS answer came for the server name in time." },
-	{ "dns-no-address", "The server name exists but has no address to connect to." },
-	{ "dns-failed", "The server name could not be looked up." },
-	{ "port-refused", "Nothing accepts connections on this port, or a firewall rejects them." },
-	{ "port-unreachable", "The network says the server cannot be reached." },
-	{ "port-timeout", "Connecting to this port got no answer at all: a firewall drops it, or the host is down." },
-	{ "session-timeout", "The server accepted the connection but stopped answering." },
-	{ "connection-lost", "The server closed or reset the connection in the middle of the session." },
-	{ "not-smtp", "Something answers on this port, but it does not speak SMTP." },
-	{ "protocol-violation", "The server's replies break the SMTP rules." },
-	{ "greeting-refused", "The server refused the session in its greeting (554)." },
-	{ "server-busy", "The server is busy or temporarily refusing connections (421)." },
-	{ "greeting-delayed", "The server waits on purpose before greeting, a common spam defence." },
-	{ "starttls-available", "The port offers STARTTLS and the upgrade to TLS works." },
-	{ "starttls-missing", "The port does not offer STARTTLS: the session stays unencrypted." },
-	{ "starttls-failed", "The port offers STARTTLS, but the upgrade to TLS fails." },
-	{ "starttls-injection", "Clear text was mixed into the STARTTLS upgrade, a known attack path." },
-	{ "implicit-tls-available", "The port speaks TLS from the first byte (SSL/TLS) and it works." },
-	{ "tls-handshake-failed", "The TLS handshake on this port fails." },
-	{ "tls-protocol-old", "The server uses a TLS version older than 1.2, which current programs refuse." },
-	{ "tls-mode-mismatch", "The port speaks a different TLS mode than the one asked for." },
-	{ "cert-expired", "The server's certificate has expired." },
-	{ "cert-not-yet-valid", "The server's certificate is not valid yet (or the clock is wrong)." },
-	{ "cert-expiring", "The server's certificate expires soon." },
-	{ "cert-untrusted", "The server's certificate is not signed by a trusted authority." },
-	{ "cert-hostname-mismatch", "The server's certificate is made out for another name." },
-	{ "cert-invalid", "The server's certificate fails verification." },
-	{ "auth-offered", "The port offers SMTP authentication." },
-	{ "auth-not-offered", "The port offers no SMTP authentication." },
-	{ "auth-only-after-tls", "Authentication is offered only once the connection is encrypted." },
-	{ "auth-cleartext", "Authentication is offered without encryption: passwords could cross the network readable." },
-	{ "reply-format", "The server's replies bend the SMTP format (bare line feeds or overlong lines)." },
-	{ "submission-ok", "Mail can be submitted securely through this server." },
-	{ "no-submission-path", "No port offers a working way to submit mail." },
-	{ "no-secure-path", "Mail can be submitted only without encryption." },
-	{ "port25-blocked", "Port 25 cannot be reached while the submission ports work: typical of an access provider that blocks port 25." },
-	{ "response-time", "A port took longer to answer than the time threshold." },
-};
-
-const char *const finding_ids[] = {
-	"dns-nxdomain", "dns-servfail", "dns-timeout", "dns-no-address", "dns-failed",
-	"port-refused", "port-unreachable", "port-timeout", "session-timeout",
-	"connection-lost", "not-smtp", "protocol-violation", "greeting-refused",
-	"server-busy", "greeting-delayed", "starttls-available", "starttls-missing",
-	"starttls-failed", "starttls-injection", "implicit-tls-available",
-	"tls-handshake-failed", "tls-protocol-old", "tls-mode-mismatch",
-	"cert-expired", "cert-not-yet-valid", "cert-expiring", "cert-untrusted",
-	"cert-hostname-mismatch", "cert-invalid", "auth-offered", "auth-not-offered",
-	"auth-only-after-tls", "auth-cleartext", "reply-format", "submission-ok",
-	"no-submission-path", "no-secure-path", "port25-blocked", "response-time",
-	NULL,
-};
 
 const char *finding_meaning(const char *id)
 {
-	for (size_t i = 0; i < ARRAY_LEN(meanings); i++)
-		if (!strcmp(meanings[i].id, id))
-			return meanings[i].meaning;
-	return NULL;
+	const struct finding_info *f = finding_lookup(id);
+	return f ? f->meaning : NULL;
 }
 
 const char *severity_name(enum severity s)
@@ -119,6 +58,7 @@ enum path {
 struct ctx {
 	const struct host_result *h;
 	const struct diag_params *p;
+	bool credentials;         /* -u was given */
 	struct arena *a;
 	struct diagnosis *d;
 	enum path *path;          /* per port */
@@ -130,9 +70,23 @@ static bool has_auth(const struct ehlo_caps *c)
 	return c->valid && c->nmech > 0;
 }
 
-static enum path classify(const struct port_result *r)
+/* With credentials, a path works only if the login and the relay do. */
+static bool credentials_pass(const struct port_result *r, bool credentials)
 {
-	if (r->greeting_code != 220 || !r->ehlo_ok)
+	if (!credentials)
+		return true;
+	if (r->auth_status != AUTH_TRIED)
+		return r->auth_status == AUTH_SKIPPED_CLEARTEXT && !r->tls.ok;
+	if (r->auth_ok_index < 0)
+		return false;
+	return !r->relay_auth.done || r->relay_auth.accepted;
+}
+
+static enum path classify(const struct port_result *r, bool credentials)
+{
+	if (r->greeting_code != 220 || (!r->ehlo_ok && !r->helo_used))
+		return PATH_NONE;
+	if (!credentials_pass(r, credentials))
 		return PATH_NONE;
 	if (r->tls.ok) {
 		if (!r->caps_after.valid || !has_auth(&r->caps_after))
@@ -163,8 +117,10 @@ static void emit(struct ctx *c, const char *id, enum severity sev,
 	}
 	struct finding *f = &d->findings[d->n++];
 	memset(f, 0, sizeof *f);
-	f->id = id;
+	const struct finding_info *info = finding_lookup(id);
+	f->id = info ? info->id : id;
 	f->severity = sev;
+	f->advice = info ? info->advice : NULL;
 	f->port = r ? r->port : 0;
 	f->address = r ? r->address : NULL;
 	va_list ap;
@@ -245,23 +201,33 @@ static void rule_session(struct ctx *c, const struct port_result *r)
 	}
 }
 
+static unsigned ctx_of_state(int st)
+{
+	switch (st) {
+	case PS_GREETING: return CTX_GREETING;
+	case PS_EHLO: case PS_HELO: case PS_EHLO_TLS: return CTX_EHLO;
+	case PS_STARTTLS: return CTX_STARTTLS;
+	case PS_AUTH: case PS_MECH_TRY: case PS_MECH_CANCEL: return CTX_AUTH;
+	case PS_MAIL: return CTX_MAIL;
+	case PS_RCPT: case PS_RSET: return CTX_RCPT;
+	default: return CTX_UNKNOWN;
+	}
+}
+
+/* A reply that ended the session, read through the reply table. */
 static void rule_rejected(struct ctx *c, const struct port_result *r)
 {
-	if (r->stop_code == 421) {
-		emit(c, "server-busy", unless_other_path(c, SEV_WARNING), r,
-		     "port %d: the server answered 421 while %s: %s", r->port,
-		     probe_states[r->stop_state < PS_COUNT ? r->stop_state : PS_DONE].doing,
-		     r->error ? r->error : "");
+	if (!r->stop_code)
 		return;
-	}
-	if (r->stop_state == PS_GREETING && r->stop_code >= 500) {
-		emit(c, "greeting-refused", unless_other_path(c, SEV_WARNING), r,
-		     "port %d: %s", r->port, r->error);
-		return;
-	}
-	if (r->fail == FAIL_REJECTED && r->stop_state != PS_STARTTLS)
-		emit(c, "protocol-violation", unless_other_path(c, SEV_WARNING), r,
-		     "port %d: %s", r->port, r->error);
+	const struct reply_rule *rule = interpret_reply(ctx_of_state(r->stop_state),
+							r->stop_code, r->stop_enhanced,
+							r->stop_text);
+	const char *id = rule ? rule->id : "protocol-violation";
+	if (!strcmp(id, "permanent-failure") || !strcmp(id, "command-rejected") ||
+	    !strcmp(id, "temporary-failure") || !strcmp(id, "accepted"))
+		id = r->stop_state == PS_GREETING ? "greeting-refused" : "protocol-violation";
+	emit(c, id, unless_other_path(c, SEV_WARNING), r, "port %d: %s%s%s", r->port,
+	     r->error ? r->error : "", rule ? " - " : "", rule ? rule->says : "");
 }
 
 static void rule_greeting_delay(struct ctx *c, const struct port_result *r)
@@ -420,6 +386,189 @@ static void rule_auth(struct ctx *c, const struct port_result *r)
 	buf_free(&mechs);
 }
 
+static bool any_auth_ok(const struct ctx *c)
+{
+	for (size_t i = 0; i < c->h->nports; i++)
+		if (c->h->ports[i].auth_ok_index >= 0)
+			return true;
+	return false;
+}
+
+static void rule_login(struct ctx *c, const struct port_result *r)
+{
+	if (r->auth_status == AUTH_SKIPPED_CLEARTEXT) {
+		emit(c, "auth-skipped", SEV_INFO, r,
+		     "port %d: the password was not sent: the port has no TLS "
+		     "(--insecure-auth would send it readable)", r->port);
+		return;
+	}
+	if (r->auth_status == AUTH_SKIPPED_NO_MECH) {
+		struct buf m;
+		buf_init(&m);
+		mech_list(port_result_final_caps(r), &m);
+		emit(c, "auth-mechanism-unsupported", unless_other_path(c, SEV_WARNING), r,
+		     "port %d offers AUTH %s only: no mechanism smtpcheck speaks "
+		     "(PLAIN, LOGIN, CRAM-MD5, SCRAM)", r->port, buf_cstr(&m));
+		buf_free(&m);
+		return;
+	}
+	if (r->auth_status != AUTH_TRIED || r->nauth == 0)
+		return;
+	if (r->auth_ok_index >= 0) {
+		const struct auth_attempt *a = &r->auth[r->auth_ok_index];
+		emit(c, "auth-ok", SEV_OK, r, "port %d: logged in as %s with %s (%d%s%s)",
+		     r->port, a->username, a->mech, a->code, a->enhanced[0] ? " " : "",
+		     a->enhanced);
+		if (r->auth_ok_index > 0) {
+			const struct auth_attempt *first = &r->auth[0];
+			emit(c, "auth-username-form", SEV_INFO, r,
+			     "port %d accepts the user name as %s (\"%s\"), not as %s "
+			     "(\"%s\" was rejected: %d)", r->port,
+			     a->full_address ? "the full e-mail address" : "the part before the @",
+			     a->username,
+			     first->full_address ? "the full address" : "the part before the @",
+			     first->username, first->code);
+		}
+		if (!a->server_verified)
+			emit(c, "auth-mechanism-broken", SEV_WARNING, r,
+			     "port %d accepted %s without proving it knows the password "
+			     "(no SCRAM server signature)", r->port, a->mech);
+		return;
+	}
+	/* Every form failed: the last reply says why. */
+	const struct auth_attempt *a = &r->auth[r->nauth - 1];
+	if (a->error && !a->code) {
+		emit(c, "auth-mechanism-broken", unless_other_path(c, SEV_WARNING), r,
+		     "port %d: %s failed on our side: %s", r->port, a->mech, a->error);
+		return;
+	}
+	const struct reply_rule *rule = interpret_reply(CTX_AUTH, a->code, a->enhanced, a->text);
+	const char *id = rule && !strcmp(rule->id, "accepted") ? "auth-failed"
+		       : rule ? rule->id : "auth-failed";
+	if (a->error)
+		id = "auth-mechanism-broken";
+	struct buf forms;
+	buf_init(&forms);
+	for (size_t i = 0; i < r->nauth; i++)
+		buf_printf(&forms, "%s\"%s\"", i ? " and " : "", r->auth[i].username);
+	struct buf text;
+	buf_init(&text);
+	const char *words = reply_words(a->text, a->enhanced);
+	escape_ascii(&text, words, strlen(words));
+	enum severity sev = !strcmp(id, "auth-temporary-failure") ? SEV_WARNING
+			  : any_auth_ok(c) ? SEV_WARNING : SEV_CRITICAL;
+	emit(c, id, sev, r, "port %d rejected the login %s with %s: %d%s%s %s%s%s", r->port,
+	     buf_cstr(&forms), a->mech, a->code, a->enhanced[0] ? " " : "", a->enhanced,
+	     buf_cstr(&text), a->error ? " - " : "", a->error ? a->error : "");
+	buf_free(&forms);
+	buf_free(&text);
+}
+
+/* The deciding reply of a relay test: MAIL's if it refused, else RCPT's. */
+static void relay_reply(const struct relay_result *t, int *code, const char **enh,
+			const char **text, unsigned *ctx)
+{
+	if (t->mail_code / 100 != 2 || !t->rcpt_code) {
+		*code = t->mail_code;
+		*enh = t->mail_enhanced;
+		*text = t->mail_text;
+		*ctx = CTX_MAIL;
+	} else {
+		*code = t->rcpt_code;
+		*enh = t->rcpt_enhanced;
+		*text = t->rcpt_text;
+		*ctx = CTX_RCPT;
+	}
+}
+
+static void rule_relay(struct ctx *c, const struct port_result *r)
+{
+	const struct relay_result *t = &r->relay;
+	if (t->mail_code) {
+		if (t->accepted) {
+			emit(c, "open-relay", SEV_CRITICAL, r,
+			     "port %d accepted a recipient in another domain without "
+			     "authentication (RCPT answered %d): anyone can send spam through it",
+			     r->port, t->rcpt_code);
+		} else {
+			int code;
+			const char *enh, *text;
+			unsigned ctx;
+			relay_reply(t, &code, &enh, &text, &ctx);
+			const struct reply_rule *rule = interpret_reply(ctx, code, enh, text);
+			const char *id = rule ? rule->id : "relay-denied";
+			enum severity sev = SEV_INFO;
+			if (!strcmp(id, "rate-limited") || !strcmp(id, "server-busy") ||
+			    !strcmp(id, "client-blocked"))
+				sev = SEV_WARNING;
+			if (!strcmp(id, "permanent-failure") || !strcmp(id, "accepted") ||
+			    !strcmp(id, "command-rejected") || !strcmp(id, "recipient-unknown"))
+				id = "relay-denied";
+			struct buf e;
+			buf_init(&e);
+			const char *words = reply_words(text, enh);
+			escape_ascii(&e, words, strlen(words));
+			emit(c, id, sev, r, "port %d, without authentication, %s answered %d%s%s %s",
+			     r->port, ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO", code,
+			     enh[0] ? " " : "", enh, buf_cstr(&e));
+			buf_free(&e);
+		}
+	}
+	const struct relay_result *ta = &r->relay_auth;
+	if (!ta->mail_code)
+		return;
+	if (ta->accepted) {
+		emit(c, "relay-ok", SEV_OK, r, "port %d, after login, accepted a recipient in "
+		     "another domain (RCPT answered %d)", r->port, ta->rcpt_code);
+		return;
+	}
+	int code;
+	const char *enh, *text;
+	unsigned ctx;
+	relay_reply(ta, &code, &enh, &text, &ctx);
+	const struct reply_rule *rule = interpret_reply(ctx, code, enh, text);
+	const char *id = rule ? rule->id : "relay-denied-after-auth";
+	if (!strcmp(id, "relay-denied") || !strcmp(id, "auth-required") ||
+	    !strcmp(id, "permanent-failure") || !strcmp(id, "command-rejected"))
+		id = ctx == CTX_MAIL ? "sender-rejected" : "relay-denied-after-auth";
+	struct buf e;
+	buf_init(&e);
+	const char *words = reply_words(text, enh);
+	escape_ascii(&e, words, strlen(words));
+	emit(c, id, unless_other_path(c, SEV_WARNING), r,
+	     "port %d, after login, %s answered %d%s%s %s", r->port,
+	     ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO", code, enh[0] ? " " : "", enh,
+	     buf_cstr(&e));
+	buf_free(&e);
+}
+
+static void rule_mech_tests(struct ctx *c, const struct port_result *r)
+{
+	struct buf broken, tls_only;
+	buf_init(&broken);
+	buf_init(&tls_only);
+	for (size_t i = 0; i < r->nmech_tests; i++) {
+		const struct mech_test *t = &r->mech_tests[i];
+		if (t->works)
+			continue;
+		const struct reply_rule *rule = interpret_reply(CTX_AUTH, t->code, t->enhanced,
+								t->text);
+		bool needs_tls = t->before_tls && rule && !strcmp(rule->id, "tls-required");
+		struct buf *b = needs_tls ? &tls_only : &broken;
+		buf_printf(b, "%s%s (%d%s%s)", b->len ? ", " : "", t->mech, t->code,
+			   t->enhanced[0] ? " " : "", t->enhanced);
+	}
+	if (broken.len)
+		emit(c, "auth-mechanism-broken", SEV_WARNING, r,
+		     "port %d advertises but refuses: %s", r->port, buf_cstr(&broken));
+	if (tls_only.len)
+		emit(c, "auth-only-after-tls", SEV_OK, r,
+		     "port %d advertises before TLS but accepts only after it: %s", r->port,
+		     buf_cstr(&tls_only));
+	buf_free(&broken);
+	buf_free(&tls_only);
+}
+
 static void rule_reply_format(struct ctx *c, const struct port_result *r)
 {
 	if (r->reply_bare_lf || r->reply_overlong)
@@ -449,7 +598,7 @@ typedef void (*port_rule_fn)(struct ctx *, const struct port_result *);
 static const port_rule_fn port_rules[] = {
 	rule_connect,          /* port-refused, port-unreachable, port-timeout */
 	rule_session,          /* session-timeout, connection-lost, not-smtp, protocol-violation */
-	rule_rejected,         /* server-busy, greeting-refused */
+	rule_rejected,         /* server-busy, rate-limited, greeting-refused, client-blocked */
 	rule_greeting_delay,   /* greeting-delayed */
 	rule_mismatch,         /* tls-mode-mismatch */
 	rule_starttls,         /* starttls-available, -missing, -failed */
@@ -458,6 +607,9 @@ static const port_rule_fn port_rules[] = {
 	rule_tls_version,      /* tls-protocol-old */
 	rule_cert,             /* cert-expired, -untrusted, -hostname-mismatch, -expiring */
 	rule_auth,             /* auth-cleartext, auth-offered, auth-only-after-tls, auth-not-offered */
+	rule_mech_tests,       /* auth-mechanism-broken (--try-mechanisms) */
+	rule_login,            /* auth-ok, auth-failed, auth-username-form, auth-app-password ... */
+	rule_relay,            /* open-relay, relay-denied, auth-required, relay-ok ... */
 	rule_reply_format,     /* reply-format */
 	rule_response_time,    /* response-time */
 };
@@ -516,9 +668,18 @@ static void rule_paths(struct ctx *c)
 		     "mail can be submitted only without TLS: the password would cross "
 		     "the network unencrypted");
 	} else {
+		bool limited = false, login = false;
+		for (size_t i = 0; i < h->nports; i++) {
+			int code = h->ports[i].stop_code;
+			limited |= code == 421 || (code >= 450 && code <= 452);
+			login |= h->ports[i].auth_status == AUTH_TRIED;
+		}
 		emit(c, "no-submission-path", SEV_CRITICAL, NULL,
-		     "no port offers a working way to submit mail (TLS%s and AUTH)",
-		     c->bad_cert ? " with a valid certificate" : "");
+		     "no port offers a working way to submit mail (TLS%s, AUTH%s)%s",
+		     c->bad_cert ? " with a valid certificate" : "",
+		     c->credentials ? " and a successful login" : "",
+		     limited ? "; the server limits this address, so retry later"
+		     : login ? "; see why the login failed" : "");
 	}
 
 	/* Port 25 dead while a submission port works: an ISP's port-25 block. */
@@ -536,6 +697,28 @@ static void rule_paths(struct ctx *c)
 			}
 		}
 	}
+}
+
+/* No NTLM/MSN anywhere: Microsoft's "Secure Password Authentication" fails. */
+static void rule_spa(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	bool auth_seen = false;
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct port_result *r = &h->ports[i];
+		const struct ehlo_caps *caps[2] = { &r->caps_before, &r->caps_after };
+		for (int k = 0; k < 2; k++) {
+			if (!caps[k]->valid || !caps[k]->nmech)
+				continue;
+			auth_seen = true;
+			if (caps[k]->mechs & (MECH_NTLM | MECH_MSN))
+				return;
+		}
+	}
+	if (auth_seen)
+		emit(c, "spa-off", SEV_INFO, NULL,
+		     "no port offers NTLM or MSN: \"Secure Password Authentication\" "
+		     "(SPA) must be off in the mail program");
 }
 
 /* ---- recommendation and summary ---- */
@@ -566,6 +749,17 @@ static void recommend(struct ctx *c)
 	rec->address = r->address;
 	rec->auth = true;
 	rec->username = USERNAME_UNKNOWN;
+	/* The user-name form the server accepted, on this port or another. */
+	int ok = r->auth_ok_index;
+	const struct port_result *src = ok >= 0 ? r : NULL;
+	for (size_t i = 0; !src && i < h->nports; i++)
+		if (h->ports[i].auth_ok_index >= 0)
+			src = &h->ports[i];
+	if (src) {
+		const struct auth_attempt *a = &src->auth[src->auth_ok_index];
+		rec->username = a->full_address ? USERNAME_FULL_ADDRESS : USERNAME_LOCAL_PART;
+		rec->username_value = a->username;
+	}
 	if (c->path[best] == PATH_CLEAR)
 		rec->security = SECURITY_NONE;
 	else
@@ -621,10 +815,10 @@ void diagnose(const struct host_result *h, const struct diag_params *p,
 	      struct arena *a, struct diagnosis *d)
 {
 	memset(d, 0, sizeof *d);
-	struct ctx c = { .h = h, .p = p, .a = a, .d = d };
+	struct ctx c = { .h = h, .p = p, .a = a, .d = d, .credentials = p->credentials };
 	c.path = arena_alloc(a, (h->nports ? h->nports : 1) * sizeof *c.path);
 	for (size_t i = 0; i < h->nports; i++) {
-		c.path[i] = classify(&h->ports[i]);
+		c.path[i] = classify(&h->ports[i], c.credentials);
 		c.secure += c.path[i] == PATH_SECURE;
 		c.clear += c.path[i] == PATH_CLEAR;
 		c.bad_cert += c.path[i] == PATH_BAD_CERT;
@@ -635,6 +829,7 @@ void diagnose(const struct host_result *h, const struct diag_params *p,
 		for (size_t k = 0; k < ARRAY_LEN(port_rules); k++)
 			port_rules[k](&c, &h->ports[i]);
 	rule_paths(&c);
+	rule_spa(&c);
 	recommend(&c);
 
 	enum severity worst = SEV_OK;

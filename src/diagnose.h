@@ -54,12 +54,14 @@ struct recommendation {
 	enum security security;
 	bool auth;
 	enum username_form username;
+	const char *username_value;    /* the name that logged in, if any */
 	const char *address;
 };
 
 struct diag_params {
 	long cert_warn_days, cert_crit_days;
 	double warn_time, crit_time;   /* seconds; < 0 when unset */
+	bool credentials;              /* -u given: a path needs a good login */
 };
 
 struct diagnosis {
@@ -80,7 +82,5 @@ const char *security_name(enum security s);
 
 /* The plain-words meaning of a finding id; NULL if the id is unknown. */
 const char *finding_meaning(const char *id);
-/* Every finding id diagnosis can emit, NULL-terminated. */
-extern const char *const finding_ids[];
 
 #endif

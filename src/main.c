@@ -15,8 +15,10 @@
 
 #include "config.h"
 #include "diagnose.h"
+#include "explain.h"
 #include "report.h"
 #include "run.h"
+#include "secret.h"
 #include "util.h"
 
 struct output {
@@ -43,6 +45,7 @@ static void report_host(void *arg, const struct host_result *h)
 		.cert_crit_days = cfg->cert_crit_days,
 		.warn_time = cfg->warn_time,
 		.crit_time = cfg->crit_time,
+		.credentials = cfg->user != NULL,
 	};
 	diagnose(h, &p, &a, &d);
 
@@ -75,6 +78,69 @@ static int unknown(const char *msg, bool usage_hint)
 	return STATUS_UNKNOWN;
 }
 
+static int run_explain(const struct config *cfg)
+{
+	struct arena a = { 0 };
+	struct explanation e;
+	explain(cfg->explain, &a, &e);
+	struct buf out;
+	buf_init(&out);
+	if (cfg->json) {
+		report_explain_json(cfg->explain, &e, &out);
+		buf_putc(&out, '\n');
+	} else {
+		report_explain_text(cfg->explain, &e, &out);
+	}
+	write_out(&out);
+	buf_free(&out);
+	int rc = (int)e.d.status;
+	explanation_free(&e);
+	arena_free(&a);
+	return rc;
+}
+
+/* The other form of a user name, for the retry after a 535. */
+static char *alternate_user(const struct config *cfg)
+{
+	if (!cfg->username_retry)
+		return NULL;
+	const char *at = strrchr(cfg->user, '@');
+	if (at) {
+		if (at == cfg->user)
+			return NULL;
+		size_t n = (size_t)(at - cfg->user);
+		char *local = xmalloc(n + 1);
+		memcpy(local, cfg->user, n);
+		local[n] = '\0';
+		return local;
+	}
+	const char *domain = cfg->domain;
+	if (!domain && cfg->mail_from && strrchr(cfg->mail_from, '@'))
+		domain = strrchr(cfg->mail_from, '@') + 1;
+	if (!domain)
+		return NULL;
+	size_t n = strlen(cfg->user) + 1 + strlen(domain) + 1;
+	char *full = xmalloc(n);
+	snprintf(full, n, "%s@%s", cfg->user, domain);
+	return full;
+}
+
+/* The envelope sender: --from, the user if it is an address, or <>. */
+static char *envelope_sender(const struct config *cfg)
+{
+	if (cfg->mail_from)
+		return xstrdup(cfg->mail_from);
+	if (cfg->user && strchr(cfg->user, '@'))
+		return xstrdup(cfg->user);
+	if (cfg->user && cfg->domain) {
+		size_t n = strlen(cfg->user) + strlen(cfg->domain) + 2;
+		char *s = xmalloc(n);
+		snprintf(s, n, "%s@%s", cfg->user, cfg->domain);
+		return s;
+	}
+	return xstrdup("");
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -98,8 +164,37 @@ int main(int argc, char **argv)
 		break;
 	}
 
+	if (cfg.explain) {
+		int rc = run_explain(&cfg);
+		config_free(&cfg);
+		buf_free(&err);
+		return rc;
+	}
+
+	struct secret password = { 0 };
+	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, &err) != 0) {
+		int rc = unknown(buf_cstr(&err), false);
+		config_free(&cfg);
+		buf_free(&err);
+		return rc;
+	}
+	char *alt_user = cfg.user ? alternate_user(&cfg) : NULL;
+	char *sender = envelope_sender(&cfg);
+	struct probe_opts opts = {
+		.user = cfg.user,
+		.password = password.value,
+		.alt_user = alt_user,
+		.mail_from = sender,
+		.rcpt_to = cfg.rcpt_to,
+		.relay_test = cfg.relay_test,
+		.try_mechanisms = cfg.try_mechanisms,
+		.insecure_auth = cfg.insecure_auth,
+		.force_mech = cfg.auth_mech,
+	};
+
 	int st = ares_library_init(ARES_LIB_INIT_ALL);
 	if (st != ARES_SUCCESS) {
+		secret_wipe(&password);
 		config_free(&cfg);
 		buf_free(&err);
 		return unknown("cannot initialise c-ares", false);
@@ -107,7 +202,10 @@ int main(int argc, char **argv)
 	OPENSSL_init_ssl(0, NULL);
 
 	struct output o = { .cfg = &cfg, .worst = STATUS_OK };
-	int rc = run_hosts(&cfg, report_host, &o, &err);
+	int rc = run_hosts(&cfg, &opts, report_host, &o, &err);
+	secret_wipe(&password);
+	free(alt_user);
+	free(sender);
 	int exit_code = o.worst;
 	if (rc != 0 && o.reported == 0)
 		exit_code = unknown(buf_cstr(&err), false);

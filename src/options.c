@@ -7,6 +7,9 @@
  */
 #include "config.h"
 
+#include "ehlo.h"
+#include "sasl.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +24,7 @@ const char smtpcheck_version[] = "0.1.0";
 
 static const char usage_text[] =
 "Usage: smtpcheck [OPTIONS] HOST [HOST...]\n"
+"       smtpcheck --explain 'REPLY OR ERROR TEXT' [--json]\n"
 "Probe the SMTP submission ports of HOST (25, 465 and 587 at once), check\n"
 "TLS, certificates and AUTH, and say what works and what the mail program\n"
 "must use.\n"
@@ -41,6 +45,30 @@ static const char usage_text[] =
 "  -c, --critical SEC      CRITICAL when a port's session takes longer\n"
 "      --ehlo NAME         name to send in EHLO (default: this host's\n"
 "                          name, or its address literal)\n"
+"\n"
+"Credentials and relaying:\n"
+"  -u, --user NAME         log in with NAME on every port offering AUTH\n"
+"                          over TLS; the password comes from the\n"
+"                          environment variable SMTPCHECK_PASSWORD, from\n"
+"                          --password-file, or from a prompt (never argv)\n"
+"      --password-file F   read the password from the first line of F\n"
+"      --no-username-retry do not retry a rejected local@domain name as\n"
+"                          local (or local as local@DOMAIN)\n"
+"      --domain DOMAIN     the mail domain, for that retry\n"
+"      --auth-mech MECH    use this SASL mechanism instead of the\n"
+"                          strongest one both sides support\n"
+"      --insecure-auth     also log in on ports without TLS (the password\n"
+"                          then crosses the network readable)\n"
+"      --try-mechanisms    start and cancel AUTH for every advertised\n"
+"                          mechanism, without credentials\n"
+"      --from ADDR         envelope sender of the relay test\n"
+"      --rcpt ADDR         envelope recipient of the relay test (default\n"
+"                          " DEFAULT_RELAY_RCPT ")\n"
+"      --no-relay-test     skip MAIL FROM / RCPT TO (never DATA anyway)\n"
+"\n"
+"Offline:\n"
+"      --explain TEXT      interpret a reply or an error message a mail\n"
+"                          program showed, without connecting\n"
 "      --json              print one JSON document\n"
 "      --brief             print only the status line\n"
 "  -v, --verbose           add the SMTP transcript of every port\n"
@@ -56,6 +84,17 @@ enum {
 	OPT_EHLO,
 	OPT_JSON,
 	OPT_BRIEF,
+	OPT_PASSWORD_FILE,
+	OPT_NO_USERNAME_RETRY,
+	OPT_DOMAIN,
+	OPT_AUTH_MECH,
+	OPT_INSECURE_AUTH,
+	OPT_TRY_MECHANISMS,
+	OPT_FROM,
+	OPT_RCPT,
+	OPT_NO_RELAY_TEST,
+	OPT_EXPLAIN,
+	OPT_PASSWORD,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +107,18 @@ static const struct option long_options[] = {
 	{ "critical", required_argument, NULL, 'c' },
 	{ "ehlo", required_argument, NULL, OPT_EHLO },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "user", required_argument, NULL, 'u' },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "password", required_argument, NULL, OPT_PASSWORD },
+	{ "no-username-retry", no_argument, NULL, OPT_NO_USERNAME_RETRY },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "auth-mech", required_argument, NULL, OPT_AUTH_MECH },
+	{ "insecure-auth", no_argument, NULL, OPT_INSECURE_AUTH },
+	{ "try-mechanisms", no_argument, NULL, OPT_TRY_MECHANISMS },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "rcpt", required_argument, NULL, OPT_RCPT },
+	{ "no-relay-test", no_argument, NULL, OPT_NO_RELAY_TEST },
+	{ "explain", required_argument, NULL, OPT_EXPLAIN },
 	{ "brief", no_argument, NULL, OPT_BRIEF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
@@ -218,6 +269,47 @@ static bool valid_host(const char *h, struct buf *err)
 	return true;
 }
 
+/* A domain: labels of letters, digits and hyphens. */
+static bool valid_domain(const char *d)
+{
+	size_t n = strlen(d), label = 0;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = d[i];
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-') || ++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+/*
+ * An envelope address as the probe sends it in MAIL FROM / RCPT TO:
+ * printable ASCII without spaces or angle brackets, local@domain. The
+ * sender may be empty (the null sender <>).
+ */
+static bool valid_address(const char *a, bool may_be_empty)
+{
+	if (!*a)
+		return may_be_empty;
+	if (strlen(a) > 254)
+		return false;
+	const char *at = strrchr(a, '@');
+	if (!at || at == a || !valid_domain(at + 1))
+		return false;
+	for (const char *p = a; p < at; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '<' || *p == '>')
+			return false;
+	return true;
+}
+
 static void show_args(struct config *cfg, int argc, char **argv)
 {
 	struct buf b;
@@ -240,12 +332,14 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 	cfg->cert_warn_days = 30;
 	cfg->cert_crit_days = 7;
 	cfg->warn_time = cfg->crit_time = -1;
+	cfg->relay_test = true;
+	cfg->username_retry = true;
 	parse_ports("25,465,587", cfg, err);
 
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":p:46t:D:w:c:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:46t:D:w:c:u:vVh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_ports(optarg, cfg, err))
@@ -326,6 +420,64 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		case OPT_JSON:
 			cfg->json = true;
 			break;
+		case 'u':
+			if (!*optarg || strlen(optarg) > SASL_MAX_CRED ||
+			    strpbrk(optarg, "\r\n")) {
+				buf_puts(err, "--user: give a user name of 1 to 256 characters");
+				return OPTIONS_USAGE;
+			}
+			cfg->user = optarg;
+			break;
+		case OPT_PASSWORD:
+			buf_puts(err, "--password: a password on the command line is visible to "
+				 "every user (ps); use SMTPCHECK_PASSWORD, --password-file or "
+				 "the prompt");
+			return OPTIONS_USAGE;
+		case OPT_PASSWORD_FILE:
+			cfg->password_file = optarg;
+			break;
+		case OPT_NO_USERNAME_RETRY:
+			cfg->username_retry = false;
+			break;
+		case OPT_DOMAIN:
+			if (!valid_domain(optarg)) {
+				buf_printf(err, "--domain: '%s' is not a domain name", optarg);
+				return OPTIONS_USAGE;
+			}
+			cfg->domain = optarg;
+			break;
+		case OPT_AUTH_MECH:
+			cfg->auth_mech = sasl_mech_bit(optarg);
+			if (!(cfg->auth_mech & sasl_supported())) {
+				buf_printf(err, "--auth-mech: '%s' is not one of SCRAM-SHA-256, "
+					   "SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN", optarg);
+				return OPTIONS_USAGE;
+			}
+			break;
+		case OPT_INSECURE_AUTH:
+			cfg->insecure_auth = true;
+			break;
+		case OPT_TRY_MECHANISMS:
+			cfg->try_mechanisms = true;
+			break;
+		case OPT_FROM:
+		case OPT_RCPT:
+			if (!valid_address(optarg, c == OPT_FROM)) {
+				buf_printf(err, "--%s: '%s' is not an e-mail address",
+					   c == OPT_FROM ? "from" : "rcpt", optarg);
+				return OPTIONS_USAGE;
+			}
+			if (c == OPT_FROM)
+				cfg->mail_from = optarg;
+			else
+				cfg->rcpt_to = optarg;
+			break;
+		case OPT_NO_RELAY_TEST:
+			cfg->relay_test = false;
+			break;
+		case OPT_EXPLAIN:
+			cfg->explain = optarg;
+			break;
 		case OPT_BRIEF:
 			cfg->brief = true;
 			break;
@@ -350,8 +502,26 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		}
 	}
 
+	if (cfg->explain) {
+		if (optind < argc) {
+			buf_puts(err, "--explain takes no host; quote the whole text");
+			return OPTIONS_USAGE;
+		}
+		if (cfg->brief) {
+			buf_puts(err, "--explain and --brief exclude each other");
+			return OPTIONS_USAGE;
+		}
+		show_args(cfg, argc, argv);
+		return OPTIONS_RUN;
+	}
 	if (optind >= argc) {
 		buf_puts(err, "no host given");
+		return OPTIONS_USAGE;
+	}
+	if (!cfg->rcpt_to)
+		cfg->rcpt_to = DEFAULT_RELAY_RCPT;
+	if (cfg->password_file && !cfg->user) {
+		buf_puts(err, "--password-file needs --user");
 		return OPTIONS_USAGE;
 	}
 	if (cfg->json && cfg->brief) {

@@ -2,10 +2,13 @@
  * probe.c - the per-port SMTP session: state table, the one transition
  * function, and what each reply means for the next step.
  *
- * Each state has an entry in probe_states: its name for traces and
- * reports, a sentence for what the probe is doing there, and the phase
- * its time is booked to. Handlers named on_<state> read a reply and pick
- * the next state through set_state(), the only place a state changes.
+ * Commands go out through push(), which appends them to the action's
+ * group and queues the state that waits for each reply; the state of the
+ * probe is always the head of that queue. Handlers named on_<state> read
+ * a reply and push what follows; advance() walks the transaction steps
+ * once a step has nothing more to wait for. settle() turns the queue into
+ * the action the driver carries out, and set_state() is the only place a
+ * state changes.
  */
 #include "probe.h"
 
@@ -23,6 +26,13 @@ const struct state_info probe_states[PS_COUNT] = {
 				    "in the TLS handshake after STARTTLS", PH_TLS },
 	[PS_EHLO_TLS] = { "EHLO-TLS", "waiting for the reply to EHLO after TLS",
 			  PH_EHLO_TLS },
+	[PS_MECH_TRY] = { "MECH-TRY", "waiting for the reply to a trial AUTH", PH_AUTH },
+	[PS_MECH_CANCEL] = { "MECH-CANCEL", "waiting for the reply to a cancelled AUTH",
+			     PH_AUTH },
+	[PS_AUTH] = { "AUTH", "waiting for the reply to AUTH", PH_AUTH },
+	[PS_MAIL] = { "MAIL", "waiting for the reply to MAIL FROM", PH_MAIL },
+	[PS_RCPT] = { "RCPT", "waiting for the reply to RCPT TO", PH_RCPT },
+	[PS_RSET] = { "RSET", "waiting for the reply to RSET", PH_RCPT },
 	[PS_QUIT] = { "QUIT", "closing the session", PH_QUIT },
 	[PS_DONE] = { "DONE", "finished", PH_COUNT },
 };
@@ -72,6 +82,8 @@ void probe_trace(struct probe *p, uint64_t now, char dir, const char *text,
 static void set_state(struct probe *p, enum probe_state to, uint64_t now)
 {
 	struct port_result *r = p->res;
+	if (to == p->state)
+		return;
 	enum phase ph = probe_states[p->state].phase;
 	if (ph < PH_COUNT) {
 		r->timing_us[ph] += now - p->state_since_us;
@@ -90,11 +102,13 @@ static void set_state(struct probe *p, enum probe_state to, uint64_t now)
 }
 
 void probe_init(struct probe *p, struct port_result *res, struct arena *arena,
-		enum tls_mode mode, uint64_t now)
+		enum tls_mode mode, const struct probe_opts *opts, uint64_t now)
 {
 	memset(p, 0, sizeof *p);
+	buf_init(&p->sasl.client_first_bare);
 	p->res = res;
 	p->arena = arena;
+	p->opts = opts;
 	p->state = PS_CONNECTING;
 	p->state_since_us = now;
 	p->started_us = now;
@@ -102,6 +116,12 @@ void probe_init(struct probe *p, struct port_result *res, struct arena *arena,
 	res->mode_requested = mode;
 	res->fail_state = PS_DONE;
 	res->stop_state = PS_DONE;
+	res->auth_ok_index = -1;
+}
+
+void probe_free(struct probe *p)
+{
+	sasl_clear(&p->sasl);
 }
 
 bool probe_done(const struct probe *p)
@@ -109,26 +129,81 @@ bool probe_done(const struct probe *p)
 	return p->state == PS_DONE;
 }
 
-static void act_send(struct probe_action *act, const char *line)
+static const struct ehlo_caps *caps_now(const struct probe *p)
 {
-	act->kind = ACT_SEND;
-	snprintf(act->line, sizeof act->line, "%s", line);
-	snprintf(act->shown, sizeof act->shown, "%s", line);
+	return port_result_final_caps(p->res);
 }
 
-/* End the session politely: QUIT, and do not wait for the 221. */
-static void quit(struct probe *p, uint64_t now, struct probe_action *act)
+/* ---- building the group of commands ---- */
+
+static void append(char *dst, const char *s)
 {
-	act->kind = ACT_QUIT;
-	snprintf(act->line, sizeof act->line, "QUIT");
-	snprintf(act->shown, sizeof act->shown, "QUIT");
+	size_t n = strlen(dst);
+	if (n && n + 2 < PROBE_LINE_MAX) {
+		memcpy(dst + n, "\r\n", 3);
+		n += 2;
+	}
+	snprintf(dst + n, PROBE_LINE_MAX - n, "%s", s);
+}
+
+/* Send a command with the next group; st waits for its reply. */
+static void push(struct probe *p, enum probe_state st, const char *line,
+		 const char *shown, bool secret)
+{
+	struct probe_action *a = p->act;
+	append(a->line, line);
+	append(a->shown, shown ? shown : line);
+	a->secret |= secret;
+	if (st == PS_QUIT) {
+		p->quit_sent = true;
+		return;
+	}
+	if (p->npending < PROBE_MAX_PENDING)
+		p->pending[p->npending++] = st;
+}
+
+static enum probe_state pop(struct probe *p)
+{
+	enum probe_state st = p->pending[0];
+	memmove(p->pending, p->pending + 1, (p->npending - 1) * sizeof *p->pending);
+	p->npending--;
+	return st;
+}
+
+static void close_now(struct probe *p, uint64_t now)
+{
+	p->act->kind = ACT_CLOSE;
+	p->npending = 0;
 	set_state(p, PS_DONE, now);
 }
 
-static void close_now(struct probe *p, uint64_t now, struct probe_action *act)
+/* End politely: QUIT (unless it went already), no wait for the 221. */
+static void quit(struct probe *p)
 {
-	act->kind = ACT_CLOSE;
-	set_state(p, PS_DONE, now);
+	p->npending = 0;
+	if (!p->quit_sent)
+		push(p, PS_QUIT, "QUIT", NULL, false);
+	p->step = STEP_END;
+}
+
+/* Turn the queue into the driver's action once an event is handled. */
+static void settle(struct probe *p, uint64_t now)
+{
+	struct probe_action *a = p->act;
+	if (p->state == PS_DONE || a->kind != ACT_NONE)
+		return;
+	if (p->npending > 0) {
+		set_state(p, p->pending[0], now);
+		if (a->line[0])
+			a->kind = ACT_SEND;
+		return;
+	}
+	if (p->quit_sent) {
+		if (p->step == STEP_END && p->res->fail == FAIL_NONE)
+			p->res->completed = true;
+		a->kind = ACT_QUIT;
+		set_state(p, PS_DONE, now);
+	}
 }
 
 static void fail(struct probe *p, enum fail_kind kind, const char *fmt, ...)
@@ -162,112 +237,250 @@ static char *escaped(struct probe *p, const char *s)
 }
 
 /* A reply that ends the session: keep it, say what it was an answer to. */
-static void stop_on_reply(struct probe *p, const struct reply *r,
-			  const char *to_what, uint64_t now,
-			  struct probe_action *act)
+static void stop_on_reply(struct probe *p, enum probe_state st,
+			  const struct reply *r, const char *to_what)
 {
 	struct port_result *res = p->res;
 	res->stop_code = r->code;
 	memcpy(res->stop_enhanced, r->enhanced, sizeof res->stop_enhanced);
 	res->stop_text = arena_strdup(p->arena, r->text);
-	res->stop_state = (int)p->state;
+	res->stop_state = (int)st;
+	enum probe_state was = p->state;
+	p->state = st;
 	fail(p, FAIL_REJECTED, "the server answered %d to %s: %s", r->code,
 	     to_what, escaped(p, r->lines[0]));
-	quit(p, now, act);
+	p->state = was;
+	quit(p);
 }
 
-static void send_ehlo(struct probe *p, enum probe_state st, uint64_t now,
-		      struct probe_action *act)
+static void send_ehlo(struct probe *p, enum probe_state st)
 {
 	char line[300];
 	snprintf(line, sizeof line, "EHLO %s", p->ehlo_name);
-	set_state(p, st, now);
-	act_send(act, line);
+	push(p, st, line, NULL, false);
 }
 
-static void reconnect(struct probe *p, enum tls_mode mode, uint64_t now,
-		      struct probe_action *act)
+static void reconnect(struct probe *p, enum tls_mode mode, uint64_t now)
 {
 	p->reconnected = true;
 	p->res->mode = mode;
 	p->res->connected = false;
 	set_state(p, PS_CONNECTING, now);
-	act->kind = ACT_RECONNECT;
+	p->act->kind = ACT_RECONNECT;
+}
+
+static void copy_reply(struct probe *p, const struct reply *r, int *code,
+		       char enhanced[16], char **text)
+{
+	*code = r->code;
+	memcpy(enhanced, r->enhanced, 16);
+	*text = arena_strdup(p->arena, r->text);
+}
+
+/* ---- the transaction steps ---- */
+
+static void advance(struct probe *p);
+
+static void start_txn(struct probe *p, struct relay_result *t, bool authenticated)
+{
+	const struct probe_opts *o = p->opts;
+	char line[600];
+	memset(t, 0, sizeof *t);
+	t->authenticated = authenticated;
+	t->pipelined = p->pipelining;
+	p->txn = t;
+	snprintf(line, sizeof line, "MAIL FROM:<%s>", o->mail_from);
+	push(p, PS_MAIL, line, NULL, false);
+	if (!p->pipelining)
+		return;
+	snprintf(line, sizeof line, "RCPT TO:<%s>", o->rcpt_to);
+	push(p, PS_RCPT, line, NULL, false);
+	push(p, PS_RSET, "RSET", NULL, false);
+	/* What follows and must end a group (AUTH, QUIT) goes with it. */
+	advance(p);
+}
+
+static bool start_auth(struct probe *p, size_t form)
+{
+	const struct probe_opts *o = p->opts;
+	struct port_result *res = p->res;
+	const struct ehlo_caps *c = caps_now(p);
+	if (!o || !o->user)
+		return false;
+	if (!c->valid || c->nmech == 0) {
+		res->auth_status = AUTH_SKIPPED_NO_AUTH;
+		return false;
+	}
+	if (!res->tls.ok && !o->insecure_auth) {
+		res->auth_status = AUTH_SKIPPED_CLEARTEXT;
+		return false;
+	}
+	unsigned mech = o->force_mech ? (c->mechs & o->force_mech) : sasl_choose(c->mechs);
+	if (!mech) {
+		res->auth_status = AUTH_SKIPPED_NO_MECH;
+		return false;
+	}
+	if (res->nauth == MAX_AUTH_ATTEMPTS)
+		return false;
+	const char *user = form == 0 ? o->user : o->alt_user;
+	struct auth_attempt *a = &res->auth[res->nauth++];
+	snprintf(a->mech, sizeof a->mech, "%s", sasl_mech_name(mech));
+	a->username = arena_strdup(p->arena, user);
+	a->full_address = strchr(user, '@') != NULL;
+	res->auth_status = AUTH_TRIED;
+	p->auth_form = form;
+
+	struct buf line, shown, err;
+	buf_init(&line);
+	buf_init(&shown);
+	buf_init(&err);
+	int rc = sasl_start(&p->sasl, mech, user, o->password, &line, &shown, &err);
+	if (rc == 0)
+		push(p, PS_AUTH, buf_cstr(&line), buf_cstr(&shown), true);
+	else
+		a->error = arena_strdup(p->arena, buf_cstr(&err));
+	buf_wipe_free(&line);
+	buf_free(&shown);
+	buf_free(&err);
+	return rc == 0;
+}
+
+static void advance(struct probe *p)
+{
+	const struct probe_opts *o = p->opts;
+	struct port_result *res = p->res;
+	for (;;) {
+		switch (p->step) {
+		case STEP_RELAY:
+			p->step = STEP_MECH_TESTS;
+			if (o && o->relay_test) {
+				start_txn(p, &res->relay, false);
+				return;
+			}
+			continue;
+		case STEP_MECH_TESTS: {
+			const struct ehlo_caps *c = p->pre_tls_tests ? &res->caps_before
+								     : caps_now(p);
+			if (o && o->try_mechanisms && p->mech_next < c->nmech &&
+			    res->nmech_tests < MAX_MECH_TESTS) {
+				struct mech_test *t = &res->mech_tests[res->nmech_tests++];
+				const char *name = c->mech_names[p->mech_next++];
+				snprintf(t->mech, sizeof t->mech, "%s", name);
+				t->before_tls = p->pre_tls_tests;
+				char line[64];
+				snprintf(line, sizeof line, "AUTH %s", name);
+				push(p, PS_MECH_TRY, line, NULL, false);
+				return;
+			}
+			p->mech_next = 0;
+			if (p->pre_tls_tests) {
+				p->pre_tls_tests = false;
+				p->pre_tls_tests_done = true;
+				push(p, PS_STARTTLS, "STARTTLS", NULL, false);
+				return;
+			}
+			p->step = STEP_AUTH;
+			continue;
+		}
+		case STEP_AUTH:
+			p->step = STEP_RELAY_AUTH;
+			if (start_auth(p, 0))
+				return;
+			continue;
+		case STEP_RELAY_AUTH:
+			p->step = STEP_QUIT;
+			if (p->authenticated && o && o->relay_test) {
+				start_txn(p, &res->relay_auth, true);
+				return;
+			}
+			continue;
+		case STEP_QUIT:
+			p->step = STEP_END;
+			if (!p->quit_sent)
+				push(p, PS_QUIT, "QUIT", NULL, false);
+			return;
+		case STEP_END:
+			return;
+		}
+	}
 }
 
 /*
- * What to do once the capabilities are known (after EHLO, or after HELO
- * with none): upgrade when the server offers STARTTLS and we are in
- * clear, else the session has learnt what this probe asks.
+ * The capabilities are known (EHLO, or HELO with none): upgrade when the
+ * server offers STARTTLS and we are in clear, else begin the steps.
  */
-static void after_caps(struct probe *p, uint64_t now, struct probe_action *act)
+static void after_caps(struct probe *p)
 {
 	struct port_result *r = p->res;
+	const struct probe_opts *o = p->opts;
 	if (r->mode == MODE_STARTTLS && !r->tls.attempted &&
 	    (r->caps_before.caps & CAP_STARTTLS)) {
-		set_state(p, PS_STARTTLS, now);
-		act_send(act, "STARTTLS");
+		if (o && o->try_mechanisms && r->caps_before.nmech && !p->pre_tls_tests_done) {
+			p->pre_tls_tests = true;
+			p->step = STEP_MECH_TESTS;
+			advance(p);
+			return;
+		}
+		push(p, PS_STARTTLS, "STARTTLS", NULL, false);
 		return;
 	}
-	r->completed = true;
-	quit(p, now, act);
+	p->pipelining = (caps_now(p)->caps & CAP_PIPELINING) != 0;
+	p->step = STEP_RELAY;
+	advance(p);
 }
 
-static void on_greeting(struct probe *p, const struct reply *r, uint64_t now,
-			struct probe_action *act)
+/* ---- reply handlers ---- */
+
+static void on_greeting(struct probe *p, const struct reply *r, uint64_t now)
 {
 	struct port_result *res = p->res;
 	res->greeting_code = r->code;
 	res->banner = arena_strdup(p->arena, r->text);
 	res->greeting_wait_us = now - p->state_since_us;
 	if (r->code == 220) {
-		send_ehlo(p, PS_EHLO, now, act);
+		send_ehlo(p, PS_EHLO);
 		return;
 	}
-	stop_on_reply(p, r, "the connection (greeting)", now, act);
+	stop_on_reply(p, PS_GREETING, r, "the connection (greeting)");
 }
 
-static void on_ehlo(struct probe *p, const struct reply *r, uint64_t now,
-		    struct probe_action *act)
+static void on_ehlo(struct probe *p, enum probe_state st, const struct reply *r)
 {
 	struct port_result *res = p->res;
-	bool under_tls = p->state == PS_EHLO_TLS || res->mode == MODE_TLS;
+	bool under_tls = st == PS_EHLO_TLS || res->mode == MODE_TLS;
 	res->ehlo_code = r->code;
 	if (r->code == 250) {
 		struct ehlo_caps *c = under_tls ? &res->caps_after : &res->caps_before;
 		ehlo_caps_free(c);
 		ehlo_parse(r, c);
 		res->ehlo_ok = true;
-		if (p->state == PS_EHLO && !under_tls)
+		if (st == PS_EHLO && !under_tls)
 			res->starttls_offered = (c->caps & CAP_STARTTLS) != 0;
-		after_caps(p, now, act);
+		after_caps(p);
 		return;
 	}
 	/* EHLO unknown to an old server: HELO is the RFC 5321 fallback. */
-	if (p->state == PS_EHLO && r->code >= 500 && r->code != 554) {
+	if (st == PS_EHLO && r->code >= 500 && r->code != 554) {
 		res->ehlo_error = arena_strdup(p->arena, r->text);
 		char line[300];
 		snprintf(line, sizeof line, "HELO %s", p->ehlo_name);
-		set_state(p, PS_HELO, now);
-		act_send(act, line);
+		push(p, PS_HELO, line, NULL, false);
 		return;
 	}
-	stop_on_reply(p, r, "EHLO", now, act);
+	stop_on_reply(p, st, r, "EHLO");
 }
 
-static void on_helo(struct probe *p, const struct reply *r, uint64_t now,
-		    struct probe_action *act)
+static void on_helo(struct probe *p, const struct reply *r)
 {
 	if (r->code == 250) {
 		p->res->helo_used = true;
-		after_caps(p, now, act);
+		after_caps(p);
 		return;
 	}
-	stop_on_reply(p, r, "HELO", now, act);
+	stop_on_reply(p, PS_HELO, r, "HELO");
 }
 
-static void on_starttls(struct probe *p, const struct reply *r, uint64_t now,
-			struct probe_action *act)
+static void on_starttls(struct probe *p, const struct reply *r, uint64_t now)
 {
 	struct port_result *res = p->res;
 	res->starttls_code = r->code;
@@ -276,28 +489,162 @@ static void on_starttls(struct probe *p, const struct reply *r, uint64_t now,
 	res->tls.attempted = true;
 	if (r->code == 220) {
 		set_state(p, PS_STARTTLS_HANDSHAKE, now);
-		act->kind = ACT_START_TLS;
+		p->act->kind = ACT_START_TLS;
 		return;
 	}
 	res->tls.error = arena_printf(p->arena, "STARTTLS refused: %d %s",
 				      r->code, escaped(p, r->lines[0]));
-	stop_on_reply(p, r, "STARTTLS", now, act);
+	if (r->code == 421) {
+		stop_on_reply(p, PS_STARTTLS, r, "STARTTLS");
+		return;
+	}
+	/* Still a clear-text session: the steps show what it allows. */
+	p->pipelining = (caps_now(p)->caps & CAP_PIPELINING) != 0;
+	p->step = STEP_RELAY;
+	advance(p);
 }
 
-static void tls_failed(struct probe *p, uint64_t now, struct probe_action *act)
+static void on_mech_try(struct probe *p, const struct reply *r)
+{
+	struct mech_test *t = &p->res->mech_tests[p->res->nmech_tests - 1];
+	copy_reply(p, r, &t->code, t->enhanced, &t->text);
+	if (r->code == 334) {
+		push(p, PS_MECH_CANCEL, "*", NULL, false);
+		return;
+	}
+	advance(p);
+}
+
+static void on_mech_cancel(struct probe *p, const struct reply *r)
+{
+	struct mech_test *t = &p->res->mech_tests[p->res->nmech_tests - 1];
+	t->cancel_code = r->code;
+	t->works = true;
+	advance(p);
+}
+
+static void on_auth(struct probe *p, const struct reply *r)
+{
+	struct port_result *res = p->res;
+	const struct probe_opts *o = p->opts;
+	struct auth_attempt *a = &res->auth[res->nauth - 1];
+	if (r->code == 334 && !a->error) {
+		struct buf line, shown, err;
+		buf_init(&line);
+		buf_init(&shown);
+		buf_init(&err);
+		if (sasl_step(&p->sasl, r->lines[0], &line, &shown, &err) == 0) {
+			push(p, PS_AUTH, buf_cstr(&line), buf_cstr(&shown), true);
+		} else {
+			/* Cancel (RFC 4954 4): the server answers 501. */
+			a->error = arena_strdup(p->arena, buf_cstr(&err));
+			push(p, PS_AUTH, "*", NULL, false);
+		}
+		buf_wipe_free(&line);
+		buf_free(&shown);
+		buf_free(&err);
+		return;
+	}
+	copy_reply(p, r, &a->code, a->enhanced, &a->text);
+	a->server_verified = sasl_server_verified(&p->sasl);
+	bool client_error = a->error != NULL;
+	sasl_clear(&p->sasl);
+	if (r->code == 235 && !client_error) {
+		a->ok = true;
+		p->authenticated = true;
+		res->auth_ok_index = (int)(res->nauth - 1);
+		advance(p);
+		return;
+	}
+	if (r->code == 421) {
+		stop_on_reply(p, PS_AUTH, r, "AUTH");
+		return;
+	}
+	/* Rejected: once more with the other form of the user name. */
+	if (r->code == 535 && !client_error && p->auth_form == 0 && o->alt_user &&
+	    start_auth(p, 1))
+		return;
+	advance(p);
+}
+
+static void on_mail(struct probe *p, const struct reply *r)
+{
+	struct relay_result *t = p->txn;
+	copy_reply(p, r, &t->mail_code, t->mail_enhanced, &t->mail_text);
+	if (r->code == 421) {
+		stop_on_reply(p, PS_MAIL, r, "MAIL FROM");
+		return;
+	}
+	if (t->pipelined)
+		return;
+	if (r->code / 100 == 2) {
+		char line[600];
+		snprintf(line, sizeof line, "RCPT TO:<%s>", p->opts->rcpt_to);
+		push(p, PS_RCPT, line, NULL, false);
+	} else {
+		push(p, PS_RSET, "RSET", NULL, false);
+	}
+}
+
+static void on_rcpt(struct probe *p, const struct reply *r)
+{
+	struct relay_result *t = p->txn;
+	copy_reply(p, r, &t->rcpt_code, t->rcpt_enhanced, &t->rcpt_text);
+	t->accepted = t->mail_code / 100 == 2 && (r->code == 250 || r->code == 251);
+	if (r->code == 421) {
+		stop_on_reply(p, PS_RCPT, r, "RCPT TO");
+		return;
+	}
+	if (!t->pipelined)
+		push(p, PS_RSET, "RSET", NULL, false);
+}
+
+static void on_rset(struct probe *p, const struct reply *r)
+{
+	p->txn->done = true;
+	if (r->code == 421) {
+		stop_on_reply(p, PS_RSET, r, "RSET");
+		return;
+	}
+	if (p->npending == 0 && !p->quit_sent)
+		advance(p);
+}
+
+static void tls_failed(struct probe *p, uint64_t now)
 {
 	struct port_result *res = p->res;
 	fail(p, FAIL_TLS, "TLS handshake failed: %s",
 	     res->tls.error ? res->tls.error : "unknown error");
-	close_now(p, now, act);
+	close_now(p, now);
 }
 
-static void unexpected(struct probe *p, enum probe_event_kind ev, uint64_t now,
-		       struct probe_action *act)
+static void unexpected(struct probe *p, enum probe_event_kind ev, uint64_t now)
 {
 	fail(p, FAIL_PROTOCOL, "unexpected %s while %s", probe_event_name(ev),
 	     probe_states[p->state].doing);
-	close_now(p, now, act);
+	close_now(p, now);
+}
+
+static void on_reply(struct probe *p, const struct reply *r, uint64_t now)
+{
+	if (p->npending == 0) {
+		unexpected(p, EV_REPLY, now);
+		return;
+	}
+	enum probe_state st = pop(p);
+	switch (st) {
+	case PS_EHLO:
+	case PS_EHLO_TLS: on_ehlo(p, st, r); break;
+	case PS_HELO: on_helo(p, r); break;
+	case PS_STARTTLS: on_starttls(p, r, now); break;
+	case PS_MECH_TRY: on_mech_try(p, r); break;
+	case PS_MECH_CANCEL: on_mech_cancel(p, r); break;
+	case PS_AUTH: on_auth(p, r); break;
+	case PS_MAIL: on_mail(p, r); break;
+	case PS_RCPT: on_rcpt(p, r); break;
+	case PS_RSET: on_rset(p, r); break;
+	default: unexpected(p, EV_REPLY, now); break;
+	}
 }
 
 void probe_event(struct probe *p, enum probe_event_kind ev,
@@ -306,34 +653,44 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 	struct port_result *res = p->res;
 	memset(act, 0, sizeof *act);
 	act->kind = ACT_NONE;
+	p->act = act;
 	if (p->state == PS_DONE)
 		return;
 
 	switch (ev) {
 	case EV_TIMEOUT:
 		fail(p, FAIL_TIMEOUT, "timed out %s", probe_states[p->state].doing);
-		close_now(p, now, act);
+		close_now(p, now);
 		return;
 	case EV_CONNECT_FAILED:
 		if (!res->error)
 			fail(p, res->fail ? res->fail : FAIL_CONNECT, "connect failed");
 		else
 			res->fail_state = (int)p->state;
-		close_now(p, now, act);
+		close_now(p, now);
 		return;
 	case EV_CLOSED:
+		if (p->quit_sent) {
+			/* After our QUIT a close is the expected end. */
+			if (res->fail == FAIL_RESET)
+				res->fail = FAIL_NONE;
+			if (res->fail == FAIL_NONE)
+				res->completed = true;
+			close_now(p, now);
+			return;
+		}
 		fail(p, res->fail ? res->fail : FAIL_CLOSED,
 		     "the server %s the connection while %s",
 		     res->fail == FAIL_RESET ? "reset" : "closed",
 		     probe_states[p->state].doing);
-		close_now(p, now, act);
+		close_now(p, now);
 		return;
 	case EV_PROTOCOL_ERROR:
 		fail(p, FAIL_PROTOCOL, "%s while %s",
 		     res->error ? res->error : "protocol error",
 		     probe_states[p->state].doing);
 		res->fail_state = (int)p->state;
-		close_now(p, now, act);
+		close_now(p, now);
 		return;
 	default:
 		break;
@@ -356,63 +713,61 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 	case PS_TLS_HANDSHAKE:
 	case PS_STARTTLS_HANDSHAKE:
 		if (ev == EV_TLS_OK) {
-			if (p->state == PS_TLS_HANDSHAKE)
+			if (p->state == PS_TLS_HANDSHAKE) {
 				set_state(p, PS_GREETING, now);
-			else
-				send_ehlo(p, PS_EHLO_TLS, now, act);
+				return;
+			}
+			send_ehlo(p, PS_EHLO_TLS);
+			settle(p, now);
 			return;
 		}
 		if (ev == EV_TLS_CLEARTEXT && p->state == PS_TLS_HANDSHAKE) {
 			res->mismatch = MISMATCH_TLS_TO_CLEAR;
 			if (!p->reconnected) {
 				res->tls = (struct tls_result){ 0 };
-				reconnect(p, MODE_STARTTLS, now, act);
+				reconnect(p, MODE_STARTTLS, now);
 				return;
 			}
 			res->tls.error = arena_strdup(p->arena,
 				"the server answered the TLS ClientHello in clear text");
-			tls_failed(p, now, act);
+			tls_failed(p, now);
 			return;
 		}
 		if (ev == EV_TLS_FAILED || ev == EV_TLS_CLEARTEXT) {
 			if (ev == EV_TLS_CLEARTEXT && !res->tls.error)
 				res->tls.error = arena_strdup(p->arena,
 					"the server sent clear text instead of a TLS ServerHello");
-			tls_failed(p, now, act);
+			tls_failed(p, now);
 			return;
 		}
 		break;
 
 	case PS_GREETING:
 		if (ev == EV_REPLY) {
-			on_greeting(p, r, now, act);
+			on_greeting(p, r, now);
+			settle(p, now);
 			return;
 		}
 		if (ev == EV_SPEAKS_TLS && !p->reconnected) {
 			res->mismatch = MISMATCH_CLEAR_TO_TLS;
-			reconnect(p, MODE_TLS, now, act);
+			reconnect(p, MODE_TLS, now);
 			return;
 		}
 		break;
 
 	case PS_EHLO:
 	case PS_EHLO_TLS:
-		if (ev == EV_REPLY) {
-			on_ehlo(p, r, now, act);
-			return;
-		}
-		break;
-
 	case PS_HELO:
-		if (ev == EV_REPLY) {
-			on_helo(p, r, now, act);
-			return;
-		}
-		break;
-
 	case PS_STARTTLS:
+	case PS_MECH_TRY:
+	case PS_MECH_CANCEL:
+	case PS_AUTH:
+	case PS_MAIL:
+	case PS_RCPT:
+	case PS_RSET:
 		if (ev == EV_REPLY) {
-			on_starttls(p, r, now, act);
+			on_reply(p, r, now);
+			settle(p, now);
 			return;
 		}
 		break;
@@ -424,5 +779,5 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 	}
 	if (ev == EV_SPEAKS_TLS)
 		return; /* a late sniff result: nothing to do */
-	unexpected(p, ev, now, act);
+	unexpected(p, ev, now);
 }

@@ -102,6 +102,16 @@ size_t reply_parse_enhanced(const char *text, int code, char out[16])
 	return s[len] ? len + 1 : len;
 }
 
+const char *reply_words(const char *text, const char *enhanced)
+{
+	if (!text)
+		return "";
+	size_t n = enhanced ? strlen(enhanced) : 0;
+	if (n && !strncmp(text, enhanced, n) && (text[n] == ' ' || text[n] == '\0'))
+		return text[n] ? text + n + 1 : text + n;
+	return text;
+}
+
 static enum reply_status fail(struct reply_parser *p, enum reply_error e)
 {
 	p->error = e;

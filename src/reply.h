@@ -90,4 +90,7 @@ const char *reply_error_str(enum reply_error e);
  */
 size_t reply_parse_enhanced(const char *text, int code, char out[16]);
 
+/* The reply's words after its enhanced code, if the text starts with it. */
+const char *reply_words(const char *text, const char *enhanced);
+
 #endif

@@ -24,4 +24,8 @@ void report_text(const struct config *cfg, const struct host_result *h,
 
 const char *phase_key(enum phase ph);
 
+struct explanation;
+void report_explain_json(const char *input, const struct explanation *e, struct buf *out);
+void report_explain_text(const char *input, const struct explanation *e, struct buf *out);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "explain.h"
 #include "json.h"
 #include "probe.h"
 
@@ -127,6 +128,110 @@ static void tls(struct json *j, const struct tls_result *t)
 	json_object_end(j);
 }
 
+static const char *auth_status_name(enum auth_status s)
+{
+	static const char *const names[] = {
+		[AUTH_NOT_TRIED] = "not-tried",
+		[AUTH_TRIED] = "tried",
+		[AUTH_SKIPPED_NO_AUTH] = "skipped-no-auth",
+		[AUTH_SKIPPED_NO_MECH] = "skipped-no-common-mechanism",
+		[AUTH_SKIPPED_CLEARTEXT] = "skipped-no-tls",
+		[AUTH_SKIPPED_SESSION] = "skipped-session-ended",
+	};
+	return names[s];
+}
+
+static void reply_obj(struct json *j, int code, const char *enh, const char *text)
+{
+	if (!code) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_key(j, "code");
+	json_int(j, code);
+	json_key(j, "enhanced");
+	json_string(j, enh && enh[0] ? enh : NULL);
+	json_key(j, "text");
+	json_string(j, text);
+	json_object_end(j);
+}
+
+static void attempt(struct json *j, const struct auth_attempt *a)
+{
+	json_key(j, "mechanism");
+	json_string(j, a->mech);
+	json_key(j, "username");
+	json_string(j, a->username);
+	json_key(j, "username_form");
+	json_string(j, a->full_address ? "full-address" : "local-part");
+	json_key(j, "code");
+	if (a->code)
+		json_int(j, a->code);
+	else
+		json_null(j);
+	json_key(j, "enhanced");
+	json_string(j, a->enhanced[0] ? a->enhanced : NULL);
+	json_key(j, "text");
+	json_string(j, a->text);
+	json_key(j, "ok");
+	json_bool(j, a->ok);
+	json_key(j, "server_verified");
+	json_bool(j, a->server_verified);
+	json_key(j, "error");
+	json_string(j, a->error);
+}
+
+/* The deciding attempt (the one that worked, else the last), and all. */
+static void auth(struct json *j, const struct port_result *r)
+{
+	if (r->nauth == 0) {
+		json_null(j);
+		return;
+	}
+	const struct auth_attempt *main =
+		&r->auth[r->auth_ok_index >= 0 ? (size_t)r->auth_ok_index : r->nauth - 1];
+	json_object_begin(j);
+	attempt(j, main);
+	json_key(j, "attempts");
+	json_array_begin(j);
+	for (size_t i = 0; i < r->nauth; i++) {
+		json_object_begin(j);
+		attempt(j, &r->auth[i]);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void relay(struct json *j, const struct relay_result *t, bool unauthenticated)
+{
+	if (!t->mail_code) {
+		json_null(j);
+		return;
+	}
+	bool mail_failed = t->mail_code / 100 != 2 || !t->rcpt_code;
+	json_object_begin(j);
+	json_key(j, "code");
+	json_int(j, mail_failed ? t->mail_code : t->rcpt_code);
+	json_key(j, "enhanced");
+	const char *enh = mail_failed ? t->mail_enhanced : t->rcpt_enhanced;
+	json_string(j, enh[0] ? enh : NULL);
+	json_key(j, "text");
+	json_string(j, mail_failed ? t->mail_text : t->rcpt_text);
+	json_key(j, "accepted");
+	json_bool(j, t->accepted);
+	json_key(j, "open_relay");
+	json_bool(j, unauthenticated && t->accepted);
+	json_key(j, "mail");
+	reply_obj(j, t->mail_code, t->mail_enhanced, t->mail_text);
+	json_key(j, "rcpt");
+	reply_obj(j, t->rcpt_code, t->rcpt_enhanced, t->rcpt_text);
+	json_key(j, "pipelined");
+	json_bool(j, t->pipelined);
+	json_object_end(j);
+}
+
 static void port(struct json *j, const struct port_result *r, bool verbose)
 {
 	json_object_begin(j);
@@ -190,9 +295,42 @@ static void port(struct json *j, const struct port_result *r, bool verbose)
 	else
 		json_null(j);
 	json_key(j, "auth");
-	json_null(j);
+	auth(j, r);
+	json_key(j, "auth_status");
+	json_string(j, auth_status_name(r->auth_status));
 	json_key(j, "relay");
-	json_null(j);
+	relay(j, &r->relay, true);
+	json_key(j, "relay_after_auth");
+	relay(j, &r->relay_auth, false);
+	json_key(j, "mechanism_tests");
+	if (r->nmech_tests) {
+		json_array_begin(j);
+		for (size_t i = 0; i < r->nmech_tests; i++) {
+			const struct mech_test *t = &r->mech_tests[i];
+			json_object_begin(j);
+			json_key(j, "mechanism");
+			json_string(j, t->mech);
+			json_key(j, "before_tls");
+			json_bool(j, t->before_tls);
+			json_key(j, "code");
+			json_int(j, t->code);
+			json_key(j, "enhanced");
+			json_string(j, t->enhanced[0] ? t->enhanced : NULL);
+			json_key(j, "text");
+			json_string(j, t->text);
+			json_key(j, "cancel_code");
+			if (t->cancel_code)
+				json_int(j, t->cancel_code);
+			else
+				json_null(j);
+			json_key(j, "works");
+			json_bool(j, t->works);
+			json_object_end(j);
+		}
+		json_array_end(j);
+	} else {
+		json_null(j);
+	}
 	json_key(j, "stop_reply");
 	if (r->stop_code) {
 		json_object_begin(j);
@@ -317,9 +455,49 @@ void report_json(const struct config *cfg, const struct host_result *h,
 		json_string(&j, d->rec.username == USERNAME_FULL_ADDRESS ? "full-address"
 				: d->rec.username == USERNAME_LOCAL_PART ? "local-part"
 				: "unknown");
+		json_key(&j, "username_value");
+		json_string(&j, d->rec.username_value);
+		json_key(&j, "spa");
+		json_bool(&j, false);
 		json_object_end(&j);
 	} else {
 		json_null(&j);
 	}
+	json_object_end(&j);
+}
+
+void report_explain_json(const char *input, const struct explanation *e, struct buf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_key(&j, "version");
+	json_string(&j, smtpcheck_version);
+	json_key(&j, "input");
+	json_string(&j, input);
+	json_key(&j, "recognised");
+	json_bool(&j, e->recognised);
+	json_key(&j, "status");
+	json_string(&j, status_name(e->d.status));
+	json_key(&j, "exit_code");
+	json_int(&j, (int)e->d.status);
+	json_key(&j, "summary");
+	json_string(&j, e->d.summary);
+	json_key(&j, "code");
+	if (e->code && !e->code_inferred)
+		json_int(&j, e->code);
+	else
+		json_null(&j);
+	json_key(&j, "enhanced");
+	json_string(&j, e->enhanced[0] ? e->enhanced : NULL);
+	json_key(&j, "reply_text");
+	json_string(&j, e->reply_text);
+	json_key(&j, "client_code");
+	json_string(&j, e->client_code);
+	json_key(&j, "findings");
+	json_array_begin(&j);
+	for (size_t i = 0; i < e->d.n; i++)
+		finding(&j, &e->d.findings[i]);
+	json_array_end(&j);
 	json_object_end(&j);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "explain.h"
+#include "interpret.h"
 #include "probe.h"
 
 #define WIDTH 80
@@ -337,6 +339,47 @@ static void port_block(const struct port_result *r, bool verbose, struct buf *ou
 	mech_text(&a, &r->caps_after);
 	field(out, "AUTH", buf_cstr(&a), false);
 	buf_free(&a);
+	for (size_t i = 0; i < r->nmech_tests; i++) {
+		const struct mech_test *t = &r->mech_tests[i];
+		fieldf(out, i ? "" : "AUTH trials", "%s%s: %d%s%s", t->mech,
+		       t->before_tls ? " (before TLS)" : "", t->code,
+		       t->works ? ", cancelled with *" : "", t->works ? "" : " - refused");
+	}
+	for (size_t i = 0; i < r->nauth; i++) {
+		const struct auth_attempt *at = &r->auth[i];
+		struct buf t;
+		buf_init(&t);
+		buf_printf(&t, "%s as \"%s\": ", at->mech, at->username);
+		if (at->code) {
+			const char *words = reply_words(at->text, at->enhanced);
+			buf_printf(&t, "%d%s%s ", at->code, at->enhanced[0] ? " " : "", at->enhanced);
+			escape_ascii(&t, words, strlen(words));
+		}
+		if (at->error)
+			buf_printf(&t, "%s(%s)", at->code ? " " : "", at->error);
+		field(out, i ? "" : "login", buf_cstr(&t), false);
+		buf_free(&t);
+	}
+	const struct relay_result *tests[2] = { &r->relay, &r->relay_auth };
+	for (int k = 0; k < 2; k++) {
+		const struct relay_result *t = tests[k];
+		if (!t->mail_code)
+			continue;
+		struct buf b;
+		buf_init(&b);
+		buf_printf(&b, "MAIL %d", t->mail_code);
+		if (t->mail_code / 100 != 2 && t->mail_text) {
+			buf_putc(&b, ' ');
+			escape_ascii(&b, t->mail_text, strlen(t->mail_text));
+		}
+		if (t->rcpt_code) {
+			buf_printf(&b, ", RCPT %d ", t->rcpt_code);
+			if (t->rcpt_text)
+				escape_ascii(&b, t->rcpt_text, strlen(t->rcpt_text));
+		}
+		field(out, k ? "relay+login" : "relay", buf_cstr(&b), false);
+		buf_free(&b);
+	}
 	const struct ehlo_caps *fc = port_result_final_caps(r);
 	if (fc->valid && fc->next) {
 		struct buf e;
@@ -375,6 +418,18 @@ static void port_block(const struct port_result *r, bool verbose, struct buf *ou
 	}
 }
 
+/* Advice is printed with the first finding of its id only. */
+static bool advised_before(const struct diagnosis *d, const struct finding *f)
+{
+	for (const struct finding *g = d->findings; g < f; g++)
+		if (!strcmp(g->id, f->id) && g->severity >= f->severity)
+			return true;
+	for (const struct finding *g = f + 1; g < d->findings + d->n; g++)
+		if (!strcmp(g->id, f->id) && g->severity > f->severity)
+			return true;
+	return false;
+}
+
 static void findings(const struct diagnosis *d, struct buf *out)
 {
 	static const char *const label[] = { "OK", "INFO", "WARNING", "CRITICAL" };
@@ -388,7 +443,7 @@ static void findings(const struct diagnosis *d, struct buf *out)
 			int n = snprintf(head, sizeof head, "  %-8s %s: ", label[sev], f->id);
 			buf_append(out, head, (size_t)n);
 			wrap(out, f->message, (size_t)n, 11);
-			for (const char *const *a = f->advice; a && *a; a++) {
+			for (const char *const *a = f->advice; a && *a && !advised_before(d, f); a++) {
 				buf_puts(out, "           -> ");
 				wrap(out, *a, 14, 14);
 			}
@@ -411,9 +466,14 @@ static void recommendation(const struct host_result *h, const struct diagnosis *
 	fieldf(out, "security", "%s", r->security == SECURITY_TLS ? "SSL/TLS (implicit TLS)"
 	       : r->security == SECURITY_STARTTLS ? "STARTTLS" : "none");
 	fieldf(out, "auth", "%s", r->auth ? "on (my server requires authentication)" : "off");
-	fieldf(out, "user name", "%s", r->username == USERNAME_FULL_ADDRESS ? "the full e-mail address"
-	       : r->username == USERNAME_LOCAL_PART ? "the part before the @"
-	       : "as the provider gives it (not tested: no credentials given)");
+	if (r->username_value)
+		fieldf(out, "user name", "%s (\"%s\", as the server accepted it)",
+		       r->username == USERNAME_FULL_ADDRESS ? "the full e-mail address"
+		       : "the part before the @", r->username_value);
+	else
+		fieldf(out, "user name", "%s", "as the provider gives it (not tested: no "
+		       "credentials given)");
+	fieldf(out, "SPA", "off (\"Secure Password Authentication\" unticked)");
 }
 
 void report_text(const struct config *cfg, const struct host_result *h,
@@ -429,4 +489,37 @@ void report_text(const struct config *cfg, const struct host_result *h,
 		port_block(&h->ports[i], cfg->verbose, out);
 	findings(d, out);
 	recommendation(h, d, out);
+}
+
+void report_explain_text(const char *input, const struct explanation *e, struct buf *out)
+{
+	buf_printf(out, "SMTPCHECK %s - ", status_name(e->d.status));
+	for (const char *p = e->d.summary; p && *p; p++)
+		buf_putc(out, (*p == '\n' || *p == '\r' || *p == '|') ? ' ' : *p);
+	buf_putc(out, '\n');
+	struct buf in;
+	buf_init(&in);
+	escape_lines(&in, input);
+	field(out, "input", buf_cstr(&in), false);
+	buf_free(&in);
+	if (e->code) {
+		if (e->code_inferred)
+			fieldf(out, "reply", "enhanced code %s (%s)", e->enhanced,
+			       enhanced_meaning(e->enhanced) ? enhanced_meaning(e->enhanced) : "?");
+		else
+			fieldf(out, "reply", "%d (%s)%s%s%s%s%s", e->code, code_class_meaning(e->code),
+			       e->enhanced[0] ? ", enhanced " : "", e->enhanced,
+			       enhanced_meaning(e->enhanced) ? " (" : "",
+			       enhanced_meaning(e->enhanced) ? enhanced_meaning(e->enhanced) : "",
+			       enhanced_meaning(e->enhanced) ? ")" : "");
+	}
+	if (e->client_code)
+		fieldf(out, "error code", "%s", e->client_code);
+	if (!e->recognised) {
+		buf_puts(out, "\nsmtpcheck does not recognise this text. Paste the server's "
+			 "reply with its three-digit code (for example \"550 5.7.1 ...\"), or "
+			 "the error number the mail program showed.\n");
+		return;
+	}
+	findings(&e->d, out);
 }

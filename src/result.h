@@ -98,6 +98,56 @@ struct tls_result {
 	size_t injected_len;
 };
 
+/* One AUTH exchange (one user-name form). */
+struct auth_attempt {
+	char mech[24];
+	char *username;
+	bool full_address;     /* the name had the form local@domain */
+	int code;              /* the final reply: 235, 535, 534, ... */
+	char enhanced[16];
+	char *text;
+	bool ok;
+	bool server_verified;  /* SCRAM: the server proved it knows the password */
+	char *error;           /* a client-side failure (bad challenge, ...) */
+};
+
+enum auth_status {
+	AUTH_NOT_TRIED,        /* no credentials given */
+	AUTH_TRIED,
+	AUTH_SKIPPED_NO_AUTH,  /* the server offered no AUTH */
+	AUTH_SKIPPED_NO_MECH,  /* no mechanism in common */
+	AUTH_SKIPPED_CLEARTEXT,/* no TLS, and --insecure-auth not given */
+	AUTH_SKIPPED_SESSION   /* the session ended before AUTH */
+};
+
+/* --try-mechanisms: AUTH <mech>, then "*" to cancel. */
+struct mech_test {
+	char mech[24];
+	bool before_tls;
+	int code;              /* reply to AUTH <mech>: 334 when it works */
+	char enhanced[16];
+	char *text;
+	int cancel_code;       /* reply to "*": 501 */
+	bool works;
+};
+
+/* MAIL FROM / RCPT TO / RSET, to see whether the server relays. */
+struct relay_result {
+	bool done;
+	bool authenticated;
+	int mail_code;
+	char mail_enhanced[16];
+	char *mail_text;
+	int rcpt_code;         /* 0 when RCPT was not reached */
+	char rcpt_enhanced[16];
+	char *rcpt_text;
+	bool accepted;         /* RCPT answered 250/251 */
+	bool pipelined;
+};
+
+#define MAX_AUTH_ATTEMPTS 2
+#define MAX_MECH_TESTS 16
+
 struct transcript_line {
 	uint64_t at_us;        /* since the probe started */
 	char dir;              /* 'C' client, 'S' server, '*' event */
@@ -150,6 +200,17 @@ struct port_result {
 	char stop_enhanced[16];
 	char *stop_text;
 	int stop_state;
+
+	enum auth_status auth_status;
+	struct auth_attempt auth[MAX_AUTH_ATTEMPTS];
+	size_t nauth;
+	int auth_ok_index;             /* index into auth[] that got 235, or -1 */
+
+	struct mech_test mech_tests[MAX_MECH_TESTS];
+	size_t nmech_tests;
+
+	struct relay_result relay;       /* without authentication */
+	struct relay_result relay_auth;  /* after a successful AUTH */
 
 	bool reply_bare_lf;            /* a reply line ended in bare LF */
 	bool reply_overlong;           /* a reply line over 512 octets */

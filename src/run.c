@@ -223,8 +223,8 @@ static bool run_done(void *arg)
 	return run->finished == run->nhosts;
 }
 
-int run_hosts(const struct config *cfg, run_report_fn report, void *arg,
-	      struct buf *err)
+int run_hosts(const struct config *cfg, const struct probe_opts *opts,
+	      run_report_fn report, void *arg, struct buf *err)
 {
 	struct run run;
 	memset(&run, 0, sizeof run);
@@ -253,6 +253,7 @@ int run_hosts(const struct config *cfg, run_report_fn report, void *arg,
 	run.env.ssl_ctx = run.ssl_ctx;
 	run.env.ehlo_name = run.ehlo_name[0] ? run.ehlo_name : NULL;
 	run.env.trace = cfg->verbose;
+	run.env.opts = opts;
 
 	run.nhosts = cfg->nhosts;
 	run.hosts = xcalloc(run.nhosts, sizeof *run.hosts);

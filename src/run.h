@@ -8,6 +8,7 @@
 #define SMTPCHECK_RUN_H
 
 #include "config.h"
+#include "probe.h"
 #include "result.h"
 
 /* Called once per host, in the order hosts finish. */
@@ -17,7 +18,7 @@ typedef void (*run_report_fn)(void *arg, const struct host_result *h);
  * Returns 0 when every host was probed (whatever it showed), or -1 with a
  * reason in err when the run could not start (TLS context, resolver).
  */
-int run_hosts(const struct config *cfg, run_report_fn report, void *arg,
-	      struct buf *err);
+int run_hosts(const struct config *cfg, const struct probe_opts *opts,
+	      run_report_fn report, void *arg, struct buf *err);
 
 #endif

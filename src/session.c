@@ -181,8 +181,9 @@ static void finish(struct session *s)
 	close_conn(s, false);
 	s->finished = true;
 	buf_free(&s->in);
-	buf_free(&s->out);
+	buf_wipe_free(&s->out);
 	reply_parser_free(&s->parser);
+	probe_free(&s->probe);
 	s->on_done(s->done_arg, s);
 }
 
@@ -225,12 +226,31 @@ static bool flush(struct session *s)
 	return true;
 }
 
-static void send_line(struct session *s, const char *line, const char *shown)
+/*
+ * Send a group of commands (CRLF between them) in one write. A group
+ * that carries credentials is wiped from the output buffer once written;
+ * the transcript only ever sees the shown form.
+ */
+static void send_group(struct session *s, const char *line, const char *shown,
+		       bool secret)
 {
-	trace(s, 'C', shown, strlen(shown));
+	if (!*line)
+		return;
+	for (const char *p = shown; *p;) {
+		size_t n = strcspn(p, "\r\n");
+		trace(s, 'C', p, n);
+		p += n;
+		while (*p == '\r' || *p == '\n')
+			p++;
+	}
 	buf_puts(&s->out, line);
 	buf_puts(&s->out, "\r\n");
 	flush(s);
+	if (secret && s->out.data) {
+		/* Unsent bytes stay; what was sent must not linger. */
+		size_t keep = s->out.len;
+		OPENSSL_cleanse(s->out.data + keep, s->out.cap - keep);
+	}
 }
 
 /* ---- TLS ---- */
@@ -571,19 +591,20 @@ static void dispatch(struct session *s, enum probe_event_kind ev,
 	if (s->finished)
 		return;
 	probe_event(&s->probe, ev, r, now_us(), &act);
+	bool secret = act.secret;
 	switch (act.kind) {
 	case ACT_NONE:
 		update_interest(s);
 		break;
 	case ACT_SEND:
-		send_line(s, act.line, act.shown);
+		send_group(s, act.line, act.shown, act.secret);
 		update_interest(s);
 		break;
 	case ACT_START_TLS:
 		start_tls(s);
 		break;
 	case ACT_QUIT:
-		send_line(s, act.line, act.shown);
+		send_group(s, act.line, act.shown, act.secret);
 		close_conn(s, true);
 		finish(s);
 		break;
@@ -601,6 +622,8 @@ static void dispatch(struct session *s, enum probe_event_kind ev,
 		start_connect(s);
 		break;
 	}
+	if (secret)
+		OPENSSL_cleanse(&act, sizeof act);
 }
 
 static void on_io(void *arg, int fd, unsigned events)
@@ -648,7 +671,7 @@ void session_start(struct session *s, const struct session_env *env,
 	buf_init(&s->out);
 	reply_parser_init(&s->parser);
 	loop_timer_init(&s->sniff_timer, sniff_start, s);
-	probe_init(&s->probe, res, a, mode, now_us());
+	probe_init(&s->probe, res, a, mode, env->opts, now_us());
 	s->probe.trace = env->trace;
 	start_connect(s);
 }

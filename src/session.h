@@ -24,6 +24,7 @@ struct session_env {
 	SSL_CTX *ssl_ctx;
 	const char *ehlo_name;     /* NULL: use the local address literal */
 	bool trace;                /* keep the transcript (-v) */
+	const struct probe_opts *opts;
 };
 
 struct session;

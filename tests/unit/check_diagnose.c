@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "diagnose.h"
+#include "findings.h"
 #include "probe.h"
 #include "suites.h"
 
@@ -251,7 +252,7 @@ START_TEST(rule_table)
 	for (size_t i = 0; i < c->nports; i++)
 		build(&h.ports[i], &c->ports[i]);
 
-	struct diag_params p = { 30, 7, c->warn_time, -1 };
+	struct diag_params p = { 30, 7, c->warn_time, -1, false };
 	struct arena a = { 0 };
 	struct diagnosis d;
 	diagnose(&h, &p, &a, &d);
@@ -291,8 +292,11 @@ END_TEST
 
 START_TEST(every_id_has_a_meaning)
 {
-	for (const char *const *id = finding_ids; *id; id++)
-		ck_assert_msg(finding_meaning(*id) != NULL, "%s", *id);
+	for (const struct finding_info *f = finding_catalogue; f->id; f++) {
+		ck_assert_msg(f->meaning && *f->meaning, "%s", f->id);
+		ck_assert_msg(!f->actionable || (f->advice && f->advice[0]),
+			      "%s asks the user to act but has no advice", f->id);
+	}
 }
 END_TEST
 

@@ -176,13 +176,14 @@ static void start(struct run *r, enum tls_mode mode, uint64_t t0)
 {
 	memset(r, 0, sizeof *r);
 	r->res.port = 587;
-	probe_init(&r->p, &r->res, &r->arena, mode, t0);
+	probe_init(&r->p, &r->res, &r->arena, mode, NULL, t0);
 	strcpy(r->p.ehlo_name, "probe.example");
 	r->p.trace = true;
 }
 
 static void finish_run(struct run *r)
 {
+	probe_free(&r->p);
 	port_result_free(&r->res);
 	arena_free(&r->arena);
 }

@@ -1,0 +1,161 @@
+/*
+ * secret.c - password input and wiping (see secret.h).
+ */
+#include "secret.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "sasl.h"
+
+#define ENV_NAME "SMTPCHECK_PASSWORD"
+
+static void harden(void)
+{
+	struct rlimit none = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static int take(struct secret *s, const char *p, size_t n, const char *source,
+		struct buf *err)
+{
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	if (n == 0) {
+		buf_printf(err, "the password from %s is empty", source);
+		return -1;
+	}
+	if (n > SASL_MAX_CRED) {
+		buf_printf(err, "the password from %s is longer than %d bytes", source,
+			   SASL_MAX_CRED);
+		return -1;
+	}
+	if (memchr(p, '\0', n)) {
+		buf_printf(err, "the password from %s contains a NUL byte", source);
+		return -1;
+	}
+	s->cap = n + 1;
+	s->value = xmalloc(s->cap);
+	memcpy(s->value, p, n);
+	s->value[n] = '\0';
+	s->source = source;
+	return 0;
+}
+
+static int from_file(struct secret *s, const char *path, struct buf *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		buf_printf(err, "--password-file: cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char data[SASL_MAX_CRED + 4];
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, data + len, sizeof data - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			buf_printf(err, "--password-file: cannot read %s: %s", path,
+				   strerror(errno));
+			close(fd);
+			OPENSSL_cleanse(data, sizeof data);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		char *nl = memchr(data, '\n', len);
+		if (nl || len == sizeof data) {
+			if (nl)
+				len = (size_t)(nl - data);
+			break;
+		}
+	}
+	close(fd);
+	int rc = take(s, data, len, "--password-file", err);
+	OPENSSL_cleanse(data, sizeof data);
+	return rc;
+}
+
+static int from_terminal(struct secret *s, const char *user, struct buf *err)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		buf_printf(err, "no password: set %s, use --password-file, or run on a "
+			   "terminal", ENV_NAME);
+		return -1;
+	}
+	struct termios old, quiet;
+	bool restore = tcgetattr(fd, &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	char prompt[320];
+	int pn = snprintf(prompt, sizeof prompt, "Password for %s: ", user);
+	if (pn > 0 && write(fd, prompt, (size_t)pn) < 0)
+		pn = 0;
+	char data[SASL_MAX_CRED + 4];
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, data + len, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || data[len] == '\n')
+			break;
+		if (++len == sizeof data)
+			break;
+	}
+	if (restore)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		len += 0;
+	close(fd);
+	int rc = take(s, data, len, "terminal", err);
+	OPENSSL_cleanse(data, sizeof data);
+	return rc;
+}
+
+int secret_load(struct secret *s, const char *user, const char *password_file,
+		struct buf *err)
+{
+	memset(s, 0, sizeof *s);
+	harden();
+	if (password_file)
+		return from_file(s, password_file, err);
+	char *env = getenv(ENV_NAME);
+	if (env) {
+		int rc = take(s, env, strlen(env), ENV_NAME, err);
+		/* Leave nothing behind for children or /proc/self/environ. */
+		OPENSSL_cleanse(env, strlen(env));
+		unsetenv(ENV_NAME);
+		return rc;
+	}
+	if (isatty(STDIN_FILENO))
+		return from_terminal(s, user, err);
+	buf_printf(err, "no password for %s: set %s, use --password-file FILE, or run "
+		   "on a terminal to be asked", user, ENV_NAME);
+	return -1;
+}
+
+void secret_wipe(struct secret *s)
+{
+	if (s->value) {
+		OPENSSL_cleanse(s->value, s->cap);
+		free(s->value);
+	}
+	memset(s, 0, sizeof *s);
+}
