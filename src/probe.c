@@ -713,6 +713,7 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 	case PS_TLS_HANDSHAKE:
 	case PS_STARTTLS_HANDSHAKE:
 		if (ev == EV_TLS_OK) {
+			res->tls.ok = true;
 			if (p->state == PS_TLS_HANDSHAKE) {
 				set_state(p, PS_GREETING, now);
 				return;

@@ -103,6 +103,13 @@ static void scram_name(struct buf *out, const char *user)
 int sasl_start(struct sasl *s, unsigned mech, const char *user, const char *pass,
 	       struct buf *line, struct buf *shown, struct buf *err)
 {
+	return sasl_start_nonce(s, mech, user, pass, NULL, line, shown, err);
+}
+
+int sasl_start_nonce(struct sasl *s, unsigned mech, const char *user, const char *pass,
+		     const char *nonce_given, struct buf *line, struct buf *shown,
+		     struct buf *err)
+{
 	sasl_clear(s);
 	s->mech = mech;
 	s->user = user;
@@ -129,16 +136,20 @@ int sasl_start(struct sasl *s, unsigned mech, const char *user, const char *pass
 		return 0;
 	}
 	if (is_scram(mech)) {
-		unsigned char rnd[24];
-		if (RAND_bytes(rnd, sizeof rnd) != 1) {
-			buf_puts(err, "no random bytes for the SCRAM nonce");
-			return -1;
+		if (nonce_given) {
+			snprintf(s->cnonce, sizeof s->cnonce, "%s", nonce_given);
+		} else {
+			unsigned char rnd[24];
+			if (RAND_bytes(rnd, sizeof rnd) != 1) {
+				buf_puts(err, "no random bytes for the SCRAM nonce");
+				return -1;
+			}
+			struct buf nonce;
+			buf_init(&nonce);
+			base64_encode(rnd, sizeof rnd, &nonce);
+			snprintf(s->cnonce, sizeof s->cnonce, "%s", buf_cstr(&nonce));
+			buf_free(&nonce);
 		}
-		struct buf nonce;
-		buf_init(&nonce);
-		base64_encode(rnd, sizeof rnd, &nonce);
-		snprintf(s->cnonce, sizeof s->cnonce, "%s", buf_cstr(&nonce));
-		buf_free(&nonce);
 		buf_puts(&s->client_first_bare, "n=");
 		scram_name(&s->client_first_bare, user);
 		buf_printf(&s->client_first_bare, ",r=%s", s->cnonce);

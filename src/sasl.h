@@ -52,6 +52,10 @@ unsigned sasl_supported(void);
 int sasl_start(struct sasl *s, unsigned mech, const char *user, const char *pass,
 	       struct buf *line, struct buf *shown, struct buf *err);
 
+/* The same with a given SCRAM client nonce (for test vectors). */
+int sasl_start_nonce(struct sasl *s, unsigned mech, const char *user, const char *pass,
+		     const char *nonce, struct buf *line, struct buf *shown, struct buf *err);
+
 /*
  * Answer a 334 challenge (its base64 text). line gets the response (to be
  * sent, secret); shown its transcript form. Returns 0, or -1 with a reason

@@ -36,6 +36,22 @@ enum shape {
 	GREETING_554,
 };
 
+enum login {
+	LOGIN_NONE,
+	LOGIN_OK,            /* 235 with the name as given (full address) */
+	LOGIN_OK_LOCAL,      /* 535 for the address, 235 for the local part */
+	LOGIN_535,           /* 535 for both forms */
+	LOGIN_534,           /* 534 5.7.9 */
+};
+
+enum relay {
+	RELAY_NONE,
+	RELAY_DENIED,        /* RCPT 554 5.7.1 without AUTH */
+	RELAY_OPEN,          /* RCPT 250 without AUTH */
+	RELAY_AUTH_REQUIRED, /* MAIL 530 5.7.0 without AUTH */
+	RELAY_DENIED_AFTER,  /* denied without AUTH, and after it too */
+};
+
 struct port_def {
 	int port;
 	enum tls_mode mode;
@@ -47,11 +63,87 @@ struct port_def {
 	uint64_t greeting_wait_us;
 	uint64_t total_us;
 	enum mode_mismatch mismatch;
+	enum login login;
+	enum relay relay;
 };
+
+static void attempt(struct port_result *r, const char *user, int code, const char *enh,
+		    const char *text)
+{
+	struct auth_attempt *a = &r->auth[r->nauth++];
+	strcpy(a->mech, "PLAIN");
+	a->username = (char *)user;
+	a->full_address = strchr(user, '@') != NULL;
+	a->code = code;
+	strcpy(a->enhanced, enh);
+	a->text = (char *)text;
+	a->ok = code == 235;
+	a->server_verified = true;
+	if (a->ok)
+		r->auth_ok_index = (int)r->nauth - 1;
+	r->auth_status = AUTH_TRIED;
+}
+
+static void txn(struct relay_result *t, int mail, int rcpt, const char *enh, const char *text)
+{
+	t->done = true;
+	t->mail_code = mail;
+	t->mail_text = mail / 100 == 2 ? "2.1.0 Ok" : (char *)text;
+	if (mail / 100 != 2)
+		strcpy(t->mail_enhanced, enh);
+	t->rcpt_code = rcpt;
+	if (rcpt) {
+		strcpy(t->rcpt_enhanced, rcpt == 250 ? "2.1.5" : enh);
+		t->rcpt_text = rcpt == 250 ? "2.1.5 Ok" : (char *)text;
+	}
+	t->accepted = mail / 100 == 2 && rcpt == 250;
+}
+
+static void login_and_relay(struct port_result *r, const struct port_def *d)
+{
+	r->auth_ok_index = -1;
+	switch (d->login) {
+	case LOGIN_NONE: break;
+	case LOGIN_OK:
+		attempt(r, "alice@example.test", 235, "2.7.0", "2.7.0 Authentication successful");
+		break;
+	case LOGIN_OK_LOCAL:
+		attempt(r, "alice@example.test", 535, "5.7.8", "5.7.8 Error: authentication failed");
+		attempt(r, "alice", 235, "2.7.0", "2.7.0 Authentication successful");
+		break;
+	case LOGIN_535:
+		attempt(r, "alice@example.test", 535, "5.7.8", "5.7.8 Error: authentication failed");
+		attempt(r, "alice", 535, "5.7.8", "5.7.8 Error: authentication failed");
+		break;
+	case LOGIN_534:
+		attempt(r, "alice@example.test", 534, "5.7.9",
+			"5.7.9 Application-specific password required");
+		break;
+	}
+	switch (d->relay) {
+	case RELAY_NONE: break;
+	case RELAY_DENIED:
+		txn(&r->relay, 250, 554, "5.7.1", "5.7.1 <x@example.com>: Relay access denied");
+		break;
+	case RELAY_OPEN:
+		txn(&r->relay, 250, 250, "", "");
+		break;
+	case RELAY_AUTH_REQUIRED:
+		txn(&r->relay, 530, 0, "5.7.0", "5.7.0 Authentication required");
+		break;
+	case RELAY_DENIED_AFTER:
+		txn(&r->relay, 250, 554, "5.7.1", "5.7.1 <x@example.com>: Relay access denied");
+		txn(&r->relay_auth, 250, 554, "5.7.1", "5.7.1 <x@example.com>: Relay access denied");
+		break;
+	}
+	if (r->auth_ok_index >= 0 && d->relay != RELAY_DENIED_AFTER && d->relay != RELAY_NONE)
+		txn(&r->relay_auth, 250, 250, "", "");
+}
 
 static void build(struct port_result *r, const struct port_def *d)
 {
 	memset(r, 0, sizeof *r);
+	r->auth_ok_index = -1;
 	r->port = d->port;
 	r->mode = r->mode_requested = d->mode;
 	strcpy(r->address, "192.0.2.1");
@@ -116,6 +208,7 @@ static void build(struct port_result *r, const struct port_def *d)
 	r->tls.cert.not_after = "2027-01-01T00:00:00Z";
 	caps(&r->caps_after, d->shape == NO_AUTH ? "250-mail.test\r\n250 8BITMIME\r\n"
 					       : "250-mail.test\r\n250 AUTH PLAIN LOGIN\r\n");
+	login_and_relay(r, d);
 }
 
 /* ---- the table ---- */
@@ -132,89 +225,135 @@ struct dcase {
 	size_t nports;
 	int dns_status;        /* ARES_SUCCESS unless testing DNS */
 	double warn_time;
+	bool credentials;
 	enum status status;
 	struct want want[8];
 	const char *absent[4];
 	int rec_port;          /* 0: no recommendation */
 	enum security rec_security;
+	enum username_form rec_username;
 };
 
 #define P(...) { __VA_ARGS__ }
 
 static const struct dcase cases[] = {
 	{ "modern ISP: 587 STARTTLS and 465 TLS",
-	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) }, 2, 0, -1,
+	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) }, 2, 0, -1, false,
 	  STATUS_OK,
 	  { { "starttls-available", SEV_OK, 587 }, { "implicit-tls-available", SEV_OK, 465 },
 	    { "auth-only-after-tls", SEV_OK, 587 }, { "submission-ok", SEV_OK, 0 } },
 	  { "auth-cleartext", "no-submission-path" }, 465, SECURITY_TLS },
 	{ "only path has an expired certificate",
-	  { P(465, MODE_TLS, SECURE, VERIFY_EXPIRED, -3) }, 1, 0, -1,
+	  { P(465, MODE_TLS, SECURE, VERIFY_EXPIRED, -3) }, 1, 0, -1, false,
 	  STATUS_CRITICAL,
 	  { { "cert-expired", SEV_CRITICAL, 465 }, { "no-submission-path", SEV_CRITICAL, 0 } },
 	  { "cert-expiring", "submission-ok" }, 0, 0 },
 	{ "one of two paths has a wrong-name certificate",
-	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE, VERIFY_HOSTNAME) }, 2, 0, -1,
+	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE, VERIFY_HOSTNAME) }, 2, 0, -1, false,
 	  STATUS_WARNING,
 	  { { "cert-hostname-mismatch", SEV_WARNING, 465 }, { "submission-ok", SEV_OK, 0 } },
 	  { "no-submission-path" }, 587, SECURITY_STARTTLS },
 	{ "untrusted certificate everywhere",
-	  { P(587, MODE_STARTTLS, SECURE, VERIFY_UNTRUSTED | VERIFY_SELF_SIGNED) }, 1, 0, -1,
+	  { P(587, MODE_STARTTLS, SECURE, VERIFY_UNTRUSTED | VERIFY_SELF_SIGNED) }, 1, 0, -1, false,
 	  STATUS_CRITICAL, { { "cert-untrusted", SEV_CRITICAL, 587 } }, { 0 }, 0, 0 },
 	{ "certificate expiring within the warning days",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 10) }, 1, 0, -1,
+	  { P(587, MODE_STARTTLS, SECURE, 0, 10) }, 1, 0, -1, false,
 	  STATUS_WARNING, { { "cert-expiring", SEV_WARNING, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
 	{ "certificate expiring within the critical days",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 5) }, 1, 0, -1,
+	  { P(587, MODE_STARTTLS, SECURE, 0, 5) }, 1, 0, -1, false,
 	  STATUS_CRITICAL, { { "cert-expiring", SEV_CRITICAL, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
 	{ "the only path is without TLS",
-	  { P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, REFUSED) }, 2, 0, -1,
+	  { P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, REFUSED) }, 2, 0, -1, false,
 	  STATUS_WARNING,
 	  { { "no-secure-path", SEV_WARNING, 0 }, { "auth-cleartext", SEV_WARNING, 587 },
 	    { "starttls-missing", SEV_INFO, 587 }, { "port-refused", SEV_INFO, 465 } },
 	  { "no-submission-path" }, 587, SECURITY_NONE },
 	{ "AUTH offered before STARTTLS",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, true) }, 1, 0, -1,
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, true) }, 1, 0, -1, false,
 	  STATUS_WARNING, { { "auth-cleartext", SEV_WARNING, 587 } },
 	  { "auth-only-after-tls" }, 587, SECURITY_STARTTLS },
 	{ "everything refused",
 	  { P(25, MODE_STARTTLS, REFUSED), P(465, MODE_TLS, REFUSED),
-	    P(587, MODE_STARTTLS, REFUSED) }, 3, 0, -1,
+	    P(587, MODE_STARTTLS, REFUSED) }, 3, 0, -1, false,
 	  STATUS_CRITICAL,
 	  { { "port-refused", SEV_CRITICAL, 25 }, { "port-refused", SEV_CRITICAL, 465 },
 	    { "no-submission-path", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
 	{ "port 25 blocked by the access provider",
-	  { P(25, MODE_STARTTLS, CONNECT_TIMEOUT), P(587, MODE_STARTTLS, SECURE) }, 2, 0, -1,
+	  { P(25, MODE_STARTTLS, CONNECT_TIMEOUT), P(587, MODE_STARTTLS, SECURE) }, 2, 0, -1, false,
 	  STATUS_OK,
 	  { { "port-timeout", SEV_INFO, 25 }, { "port25-blocked", SEV_INFO, 0 } },
 	  { "no-submission-path" }, 587, SECURITY_STARTTLS },
 	{ "no greeting anywhere",
-	  { P(587, MODE_STARTTLS, GREETING_TIMEOUT), P(465, MODE_TLS, GREETING_TIMEOUT) }, 2, 0, -1,
+	  { P(587, MODE_STARTTLS, GREETING_TIMEOUT), P(465, MODE_TLS, GREETING_TIMEOUT) }, 2, 0, -1, false,
 	  STATUS_CRITICAL, { { "session-timeout", SEV_CRITICAL, 587 } }, { 0 }, 0, 0 },
 	{ "greeting refused with 554 on 25 while 587 works",
-	  { P(25, MODE_STARTTLS, GREETING_554), P(587, MODE_STARTTLS, SECURE) }, 2, 0, -1,
+	  { P(25, MODE_STARTTLS, GREETING_554), P(587, MODE_STARTTLS, SECURE) }, 2, 0, -1, false,
 	  STATUS_WARNING, { { "greeting-refused", SEV_WARNING, 25 } }, { 0 }, 587, SECURITY_STARTTLS },
 	{ "an MX without AUTH is no submission path",
-	  { P(25, MODE_STARTTLS, NO_AUTH) }, 1, 0, -1,
+	  { P(25, MODE_STARTTLS, NO_AUTH) }, 1, 0, -1, false,
 	  STATUS_CRITICAL,
 	  { { "auth-not-offered", SEV_INFO, 25 }, { "no-submission-path", SEV_CRITICAL, 0 } },
 	  { 0 }, 0, 0 },
 	{ "old TLS",
-	  { P(465, MODE_TLS, SECURE, 0, 0, "TLSv1.1") }, 1, 0, -1,
+	  { P(465, MODE_TLS, SECURE, 0, 0, "TLSv1.1") }, 1, 0, -1, false,
 	  STATUS_WARNING, { { "tls-protocol-old", SEV_WARNING, 465 } }, { 0 }, 465, SECURITY_TLS },
 	{ "deliberate greeting delay is not a problem",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 1500000, 1600000) }, 1, 0, 0.5,
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 1500000, 1600000) }, 1, 0, 0.5, false,
 	  STATUS_OK, { { "greeting-delayed", SEV_INFO, 587 } }, { "response-time" },
 	  587, SECURITY_STARTTLS },
 	{ "slow port over -w",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 900000) }, 1, 0, 0.5,
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 900000) }, 1, 0, 0.5, false,
 	  STATUS_WARNING, { { "response-time", SEV_WARNING, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
 	{ "port speaks the other TLS mode",
-	  { P(2465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, MISMATCH_CLEAR_TO_TLS) }, 1, 0, -1,
+	  { P(2465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, MISMATCH_CLEAR_TO_TLS) }, 1, 0, -1, false,
 	  STATUS_WARNING, { { "tls-mode-mismatch", SEV_WARNING, 2465 } }, { 0 }, 2465, SECURITY_TLS },
-	{ "name does not exist", { { 0 } }, 0, ARES_ENOTFOUND, -1,
+	{ "login accepted as the full address",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_OK, RELAY_DENIED) },
+	  1, 0, -1, true, STATUS_OK,
+	  { { "auth-ok", SEV_OK, 587 }, { "relay-denied", SEV_INFO, 587 },
+	    { "relay-ok", SEV_OK, 587 }, { "spa-off", SEV_INFO, 0 } },
+	  { "auth-username-form", "auth-failed" }, 587, SECURITY_STARTTLS,
+	  USERNAME_FULL_ADDRESS },
+	{ "login accepted only as the local part",
+	  { P(465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_OK_LOCAL, RELAY_DENIED) },
+	  1, 0, -1, true, STATUS_OK,
+	  { { "auth-ok", SEV_OK, 465 }, { "auth-username-form", SEV_INFO, 465 } },
+	  { "auth-failed" }, 465, SECURITY_TLS, USERNAME_LOCAL_PART },
+	{ "login refused in every form",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_535, RELAY_DENIED),
+	    P(465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_535, RELAY_DENIED) },
+	  2, 0, -1, true, STATUS_CRITICAL,
+	  { { "auth-failed", SEV_CRITICAL, 587 }, { "auth-failed", SEV_CRITICAL, 465 },
+	    { "no-submission-path", SEV_CRITICAL, 0 } }, { "auth-ok" }, 0, 0 },
+	{ "login refused on one port, accepted on the other",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_535, RELAY_DENIED),
+	    P(465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_OK, RELAY_DENIED) },
+	  2, 0, -1, true, STATUS_WARNING,
+	  { { "auth-failed", SEV_WARNING, 587 }, { "auth-ok", SEV_OK, 465 } }, { 0 },
+	  465, SECURITY_TLS, USERNAME_FULL_ADDRESS },
+	{ "application-specific password",
+	  { P(465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_534, RELAY_DENIED) },
+	  1, 0, -1, true, STATUS_CRITICAL, { { "auth-app-password", SEV_CRITICAL, 465 } },
+	  { "auth-failed" }, 0, 0 },
+	{ "open relay",
+	  { P(25, MODE_STARTTLS, NO_AUTH, 0, 0, NULL, false, 0, 0, 0, LOGIN_NONE, RELAY_OPEN),
+	    P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_NONE, RELAY_DENIED) },
+	  2, 0, -1, false, STATUS_CRITICAL, { { "open-relay", SEV_CRITICAL, 25 } }, { 0 },
+	  587, SECURITY_STARTTLS },
+	{ "authentication required before MAIL",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_NONE,
+	      RELAY_AUTH_REQUIRED) },
+	  1, 0, -1, false, STATUS_OK, { { "auth-required", SEV_INFO, 587 } }, { 0 },
+	  587, SECURITY_STARTTLS, USERNAME_UNKNOWN },
+	{ "relay denied even after login",
+	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_OK,
+	      RELAY_DENIED_AFTER) },
+	  1, 0, -1, true, STATUS_CRITICAL,
+	  { { "relay-denied-after-auth", SEV_CRITICAL, 587 },
+	    { "no-submission-path", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
+	{ "name does not exist", { { 0 } }, 0, ARES_ENOTFOUND, -1, false,
 	  STATUS_CRITICAL, { { "dns-nxdomain", SEV_CRITICAL, 0 } }, { "no-submission-path" }, 0, 0 },
-	{ "DNS server failure", { { 0 } }, 0, ARES_ESERVFAIL, -1,
+	{ "DNS server failure", { { 0 } }, 0, ARES_ESERVFAIL, -1, false,
 	  STATUS_CRITICAL, { { "dns-servfail", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
 };
 
@@ -252,7 +391,7 @@ START_TEST(rule_table)
 	for (size_t i = 0; i < c->nports; i++)
 		build(&h.ports[i], &c->ports[i]);
 
-	struct diag_params p = { 30, 7, c->warn_time, -1, false };
+	struct diag_params p = { 30, 7, c->warn_time, -1, c->credentials };
 	struct arena a = { 0 };
 	struct diagnosis d;
 	diagnose(&h, &p, &a, &d);
@@ -274,6 +413,7 @@ START_TEST(rule_table)
 	if (c->rec_port) {
 		ck_assert_int_eq(d.rec.port, c->rec_port);
 		ck_assert_int_eq(d.rec.security, c->rec_security);
+		ck_assert_int_eq(d.rec.username, c->rec_username);
 	}
 	/* Every finding has a meaning and a message; the summary exists. */
 	for (size_t i = 0; i < d.n; i++) {

@@ -19,8 +19,30 @@ struct step {
 struct script {
 	const char *name;
 	enum tls_mode mode;
-	struct step steps[10];
+	struct step steps[12];
 	size_t nsteps;
+	const struct probe_opts *opts;
+};
+
+/* base64("\0alice@example.test\0s3cret") and the local-part form. */
+#define PLAIN_FULL "AUTH PLAIN AGFsaWNlQGV4YW1wbGUudGVzdABzM2NyZXQ="
+#define PLAIN_LOCAL "AUTH PLAIN AGFsaWNlAHMzY3JldA=="
+#define EHLO_PIPE "250-mail.test\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n"
+#define EHLO_NOPIPE "250-mail.test\r\n250 AUTH LOGIN PLAIN\r\n"
+
+static const struct probe_opts relay_only = {
+	.mail_from = "", .rcpt_to = "x@example.com", .relay_test = true,
+};
+static const struct probe_opts creds = {
+	.user = "alice@example.test", .password = "s3cret", .alt_user = "alice",
+	.mail_from = "alice@example.test", .rcpt_to = "x@example.com", .relay_test = true,
+};
+static const struct probe_opts creds_only = {
+	.user = "alice@example.test", .password = "s3cret", .alt_user = "alice",
+	.mail_from = "", .rcpt_to = "x@example.com",
+};
+static const struct probe_opts trials = {
+	.mail_from = "", .rcpt_to = "x@example.com", .try_mechanisms = true,
 };
 
 #define S(...) { __VA_ARGS__ }
@@ -154,6 +176,102 @@ static const struct script scripts[] = {
 	{ "reply while connecting is unexpected", MODE_STARTTLS, {
 		S(EV_REPLY, GREET220, PS_DONE, ACT_CLOSE, NULL),
 	}, 1 },
+	{ "relay test, no PIPELINING: one command at a time", MODE_TLS, {
+		S(EV_CONNECTED, NULL, PS_TLS_HANDSHAKE, ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, EHLO_NOPIPE, PS_MAIL, ACT_SEND, "MAIL FROM:<>"),
+		S(EV_REPLY, "250 2.1.0 Ok\r\n", PS_RCPT, ACT_SEND, "RCPT TO:<x@example.com>"),
+		S(EV_REPLY, "554 5.7.1 Relay access denied\r\n", PS_RSET, ACT_SEND, "RSET"),
+		S(EV_REPLY, "250 2.0.0 Ok\r\n", PS_DONE, ACT_QUIT, "QUIT"),
+	}, 7, &relay_only },
+	{ "relay test refused at MAIL skips RCPT", MODE_TLS, {
+		S(EV_CONNECTED, NULL, PS_TLS_HANDSHAKE, ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, EHLO_NOPIPE, PS_MAIL, ACT_SEND, "MAIL FROM:<>"),
+		S(EV_REPLY, "530 5.7.0 Authentication required\r\n", PS_RSET, ACT_SEND, "RSET"),
+		S(EV_REPLY, "250 Ok\r\n", PS_DONE, ACT_QUIT, "QUIT"),
+	}, 6, &relay_only },
+	{ "relay test with PIPELINING: one group, QUIT with it", MODE_TLS, {
+		S(EV_CONNECTED, NULL, PS_TLS_HANDSHAKE, ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, EHLO_PIPE, PS_MAIL, ACT_SEND,
+		  "MAIL FROM:<>\r\nRCPT TO:<x@example.com>\r\nRSET\r\nQUIT"),
+		S(EV_REPLY, "250 2.1.0 Ok\r\n", PS_RCPT, ACT_NONE, NULL),
+		S(EV_REPLY, "554 5.7.1 Relay access denied\r\n", PS_RSET, ACT_NONE, NULL),
+		S(EV_REPLY, "250 2.0.0 Ok\r\n", PS_DONE, ACT_QUIT, NULL),
+	}, 7, &relay_only },
+	{ "login after the relay test, retry with the local part, relay again", MODE_TLS, {
+		S(EV_CONNECTED, NULL, PS_TLS_HANDSHAKE, ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, EHLO_PIPE, PS_MAIL, ACT_SEND,
+		  "MAIL FROM:<alice@example.test>\r\nRCPT TO:<x@example.com>\r\nRSET\r\n"
+		  PLAIN_FULL),
+		S(EV_REPLY, "250 Ok\r\n", PS_RCPT, ACT_NONE, NULL),
+		S(EV_REPLY, "554 5.7.1 Relay access denied\r\n", PS_RSET, ACT_NONE, NULL),
+		S(EV_REPLY, "250 Ok\r\n", PS_AUTH, ACT_NONE, NULL),
+		S(EV_REPLY, "535 5.7.8 Error: authentication failed\r\n", PS_AUTH, ACT_SEND,
+		  PLAIN_LOCAL),
+		S(EV_REPLY, "235 2.7.0 Authentication successful\r\n", PS_MAIL, ACT_SEND,
+		  "MAIL FROM:<alice@example.test>\r\nRCPT TO:<x@example.com>\r\nRSET\r\nQUIT"),
+		S(EV_REPLY, "250 Ok\r\n", PS_RCPT, ACT_NONE, NULL),
+		S(EV_REPLY, "250 Ok\r\n", PS_RSET, ACT_NONE, NULL),
+		S(EV_REPLY, "250 Ok\r\n", PS_DONE, ACT_QUIT, NULL),
+	}, 12, &creds },
+	{ "LOGIN step by step, no relay test", MODE_TLS, {
+		S(EV_CONNECTED, NULL, PS_TLS_HANDSHAKE, ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, "250-x\r\n250 AUTH LOGIN\r\n", PS_AUTH, ACT_SEND, "AUTH LOGIN"),
+		S(EV_REPLY, "334 VXNlcm5hbWU6\r\n", PS_AUTH, ACT_SEND, "YWxpY2VAZXhhbXBsZS50ZXN0"),
+		S(EV_REPLY, "334 UGFzc3dvcmQ6\r\n", PS_AUTH, ACT_SEND, "czNjcmV0"),
+		S(EV_REPLY, "235 ok\r\n", PS_DONE, ACT_QUIT, "QUIT"),
+	}, 7, &creds_only },
+	{ "no password over clear text", MODE_STARTTLS, {
+		S(EV_CONNECTED, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, EHLO_NOPIPE, PS_DONE, ACT_QUIT, "QUIT"),
+	}, 3, &creds_only },
+	{ "STARTTLS refused: the session goes on in clear", MODE_STARTTLS, {
+		S(EV_CONNECTED, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS"),
+		S(EV_REPLY, "454 4.7.0 TLS not available\r\n", PS_MAIL, ACT_SEND,
+		  "MAIL FROM:<>\r\nRCPT TO:<x@example.com>\r\nRSET\r\nQUIT"),
+		S(EV_REPLY, "530 5.7.0 Must issue a STARTTLS command first\r\n", PS_RCPT,
+		  ACT_NONE, NULL),
+	}, 5, &relay_only },
+	{ "mechanism trials: 334 then cancel, 504", MODE_TLS, {
+		S(EV_CONNECTED, NULL, PS_TLS_HANDSHAKE, ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, "250-x\r\n250 AUTH PLAIN CRAM-MD5\r\n", PS_MECH_TRY, ACT_SEND,
+		  "AUTH PLAIN"),
+		S(EV_REPLY, "334 \r\n", PS_MECH_CANCEL, ACT_SEND, "*"),
+		S(EV_REPLY, "501 5.7.0 Authentication aborted\r\n", PS_MECH_TRY, ACT_SEND,
+		  "AUTH CRAM-MD5"),
+		S(EV_REPLY, "504 5.5.4 Unrecognized authentication type\r\n", PS_DONE, ACT_QUIT,
+		  "QUIT"),
+	}, 7, &trials },
+	{ "421 in the middle of a pipelined group ends the session", MODE_TLS, {
+		S(EV_CONNECTED, NULL, PS_TLS_HANDSHAKE, ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, EHLO_PIPE, PS_MAIL, ACT_SEND,
+		  "MAIL FROM:<>\r\nRCPT TO:<x@example.com>\r\nRSET\r\nQUIT"),
+		S(EV_REPLY, "421 4.7.0 Too many errors\r\n", PS_DONE, ACT_QUIT, NULL),
+	}, 5, &relay_only },
+	{ "close after our QUIT is the expected end", MODE_TLS, {
+		S(EV_CONNECTED, NULL, PS_TLS_HANDSHAKE, ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_GREETING, ACT_NONE, NULL),
+		S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example"),
+		S(EV_REPLY, EHLO_PIPE, PS_MAIL, ACT_SEND,
+		  "MAIL FROM:<>\r\nRCPT TO:<x@example.com>\r\nRSET\r\nQUIT"),
+		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
+	}, 5, &relay_only },
 };
 
 static struct reply_parser P;
@@ -172,11 +290,11 @@ struct run {
 	struct arena arena;
 };
 
-static void start(struct run *r, enum tls_mode mode, uint64_t t0)
+static void start(struct run *r, enum tls_mode mode, const struct probe_opts *o, uint64_t t0)
 {
 	memset(r, 0, sizeof *r);
 	r->res.port = 587;
-	probe_init(&r->p, &r->res, &r->arena, mode, NULL, t0);
+	probe_init(&r->p, &r->res, &r->arena, mode, o, t0);
 	strcpy(r->p.ehlo_name, "probe.example");
 	r->p.trace = true;
 }
@@ -193,7 +311,7 @@ START_TEST(scripted_transitions)
 	const struct script *sc = &scripts[_i];
 	struct run r;
 	reply_parser_init(&P);
-	start(&r, sc->mode, 1000);
+	start(&r, sc->mode, sc->opts, 1000);
 	uint64_t t = 1000;
 	for (size_t i = 0; i < sc->nsteps; i++) {
 		const struct step *st = &sc->steps[i];
@@ -220,7 +338,7 @@ START_TEST(results_of_starttls_path)
 	struct run r;
 	struct probe_action act;
 	reply_parser_init(&P);
-	start(&r, MODE_STARTTLS, 0);
+	start(&r, MODE_STARTTLS, NULL, 0);
 	probe_event(&r.p, EV_CONNECTED, NULL, 1000, &act);
 	probe_event(&r.p, EV_REPLY, make_reply(GREET220), 1500000, &act);
 	probe_event(&r.p, EV_REPLY, make_reply("250-mail.test\r\n250-AUTH LOGIN\r\n"
@@ -261,7 +379,7 @@ START_TEST(timeout_names_the_state)
 	struct run r;
 	struct probe_action act;
 	reply_parser_init(&P);
-	start(&r, MODE_STARTTLS, 0);
+	start(&r, MODE_STARTTLS, NULL, 0);
 	probe_event(&r.p, EV_CONNECTED, NULL, 10, &act);
 	probe_event(&r.p, EV_REPLY, make_reply(GREET220), 20, &act);
 	probe_event(&r.p, EV_TIMEOUT, NULL, 30, &act);
@@ -278,7 +396,7 @@ START_TEST(stop_reply_is_kept)
 	struct run r;
 	struct probe_action act;
 	reply_parser_init(&P);
-	start(&r, MODE_STARTTLS, 0);
+	start(&r, MODE_STARTTLS, NULL, 0);
 	probe_event(&r.p, EV_CONNECTED, NULL, 10, &act);
 	probe_event(&r.p, EV_REPLY, make_reply("554-5.7.1 blocked\r\n554 see url\r\n"), 20, &act);
 	ck_assert_int_eq(r.res.stop_code, 554);
@@ -296,7 +414,7 @@ START_TEST(mode_switch_is_recorded)
 {
 	struct run r;
 	struct probe_action act;
-	start(&r, MODE_TLS, 0);
+	start(&r, MODE_TLS, NULL, 0);
 	probe_event(&r.p, EV_CONNECTED, NULL, 10, &act);
 	probe_event(&r.p, EV_TLS_CLEARTEXT, NULL, 20, &act);
 	ck_assert_int_eq(r.res.mismatch, MISMATCH_TLS_TO_CLEAR);
@@ -307,6 +425,42 @@ START_TEST(mode_switch_is_recorded)
 	probe_event(&r.p, EV_CONNECTED, NULL, 30, &act);
 	ck_assert_int_eq(act.kind, ACT_NONE);
 	finish_run(&r);
+}
+END_TEST
+
+START_TEST(results_of_login_retry)
+{
+	const struct script *sc = NULL;
+	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
+		if (!strncmp(scripts[i].name, "login after", 11))
+			sc = &scripts[i];
+	struct run r;
+	struct probe_action act;
+	reply_parser_init(&P);
+	start(&r, sc->mode, sc->opts, 0);
+	for (size_t i = 0; i < sc->nsteps; i++)
+		probe_event(&r.p, sc->steps[i].ev,
+			    sc->steps[i].reply ? make_reply(sc->steps[i].reply) : NULL,
+			    (i + 1) * 10, &act);
+	ck_assert_int_eq(r.res.auth_status, AUTH_TRIED);
+	ck_assert_uint_eq(r.res.nauth, 2);
+	ck_assert_int_eq(r.res.auth_ok_index, 1);
+	ck_assert_str_eq(r.res.auth[0].username, "alice@example.test");
+	ck_assert(r.res.auth[0].full_address);
+	ck_assert_int_eq(r.res.auth[0].code, 535);
+	ck_assert_str_eq(r.res.auth[1].username, "alice");
+	ck_assert(r.res.auth[1].ok);
+	ck_assert_str_eq(r.res.auth[1].mech, "PLAIN");
+	ck_assert(r.res.relay.pipelined);
+	ck_assert_int_eq(r.res.relay.rcpt_code, 554);
+	ck_assert(!r.res.relay.accepted);
+	ck_assert(r.res.relay_auth.accepted);
+	ck_assert(r.res.completed);
+	/* The transcript never holds the credentials. */
+	for (size_t i = 0; i < r.res.transcript.n; i++)
+		ck_assert_ptr_null(strstr(r.res.transcript.lines[i].text, "AGFsaWNl"));
+	finish_run(&r);
+	reply_parser_free(&P);
 }
 END_TEST
 
@@ -330,6 +484,7 @@ Suite *probe_suite(void)
 	tcase_add_test(tc, stop_reply_is_kept);
 	tcase_add_test(tc, mode_switch_is_recorded);
 	tcase_add_test(tc, state_table_complete);
+	tcase_add_test(tc, results_of_login_retry);
 	suite_add_tcase(s, tc);
 	return s;
 }

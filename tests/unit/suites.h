@@ -14,5 +14,7 @@ Suite *options_suite(void);
 Suite *diagnose_suite(void);
 Suite *loop_suite(void);
 Suite *util_suite(void);
+Suite *sasl_suite(void);
+Suite *interpret_suite(void);
 
 #endif
