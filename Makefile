@@ -45,7 +45,8 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 LIBS = $(PKG_LIBS) -lm
 
 SRCS = $(wildcard src/*.c)
-OBJS = $(SRCS:src/%.c=$(BUILD)/%.o)
+KB_FILES = $(sort $(wildcard data/clients/*.client))
+OBJS = $(SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/kb_data.o
 LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS = $(wildcard tests/unit/*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
@@ -59,6 +60,16 @@ $(BIN): $(OBJS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The knowledge base (data/clients/*.client) compiled in as strings.
+$(BUILD)/embed: tools/embed.c | $(BUILD)
+	$(CC) -O1 -o $@ tools/embed.c
+
+$(BUILD)/kb_data.c: $(KB_FILES) data/clients $(BUILD)/embed
+	$(BUILD)/embed kb_files $@ $(KB_FILES)
+
+$(BUILD)/kb_data.o: $(BUILD)/kb_data.c
+	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers $(CHECK_CFLAGS) -Isrc -c -o $@ $<

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "range.h"
 #include "result.h"
 #include "util.h"
 
@@ -31,8 +32,8 @@ struct config {
 	const char *connect_addr; /* --connect: skip DNS */
 	double timeout;           /* seconds, whole run per host */
 	const char *ca_file;
-	long cert_warn_days, cert_crit_days;
-	double warn_time, crit_time;   /* seconds, < 0 when unset */
+	struct range cert_warn, cert_crit;   /* days left; default below 30 / 7 */
+	struct range warn_time, crit_time;   /* seconds; unset by default */
 	const char *ehlo_name;
 
 	/* Credentials and the transaction steps (the password is not here:
@@ -49,6 +50,8 @@ struct config {
 	unsigned auth_mech;         /* --auth-mech, enum sasl_mech bit; 0 = choose */
 
 	const char *explain;        /* --explain TEXT: interpret offline */
+	const char *client;         /* --client NAME: steps for this program */
+	bool list_clients;          /* --list-clients */
 
 	bool json, brief, verbose;
 	bool color;               /* decided from isatty and NO_COLOR */

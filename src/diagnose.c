@@ -345,10 +345,11 @@ static void rule_cert(struct ctx *c, const struct port_result *r)
 	if (f & VERIFY_OTHER)
 		emit(c, "cert-invalid", bad, r, "port %d: the certificate does not verify: %s",
 		     r->port, t->verify_error ? t->verify_error : "unknown reason");
+	double days = (double)t->cert.days_left;
 	if (!(f & (VERIFY_EXPIRED | VERIFY_NOT_YET_VALID)) && t->cert.present &&
-	    t->cert.days_left <= c->p->cert_warn_days) {
-		enum severity sev = t->cert.days_left <= c->p->cert_crit_days
-				    ? SEV_CRITICAL : SEV_WARNING;
+	    (range_alert(&c->p->cert_warn, days) || range_alert(&c->p->cert_crit, days))) {
+		enum severity sev = range_alert(&c->p->cert_crit, days) ? SEV_CRITICAL
+								       : SEV_WARNING;
 		emit(c, "cert-expiring", sev, r,
 		     "port %d: the certificate expires in %ld days (%s)", r->port,
 		     t->cert.days_left, t->cert.not_after ? t->cert.not_after : "?");
@@ -580,16 +581,16 @@ static void rule_reply_format(struct ctx *c, const struct port_result *r)
 
 static void rule_response_time(struct ctx *c, const struct port_result *r)
 {
-	if (!r->connected || (c->p->warn_time < 0 && c->p->crit_time < 0))
+	if (!r->connected || (!c->p->warn_time.set && !c->p->crit_time.set))
 		return;
 	/* A deliberate greeting delay is its own finding, not slowness. */
 	double t = (double)(r->total_us - r->greeting_wait_us) / 1e6;
-	if (c->p->crit_time >= 0 && t > c->p->crit_time)
+	if (range_alert(&c->p->crit_time, t))
 		emit(c, "response-time", SEV_CRITICAL, r,
-		     "port %d took %.3f s (critical above %g s)", r->port, t, c->p->crit_time);
-	else if (c->p->warn_time >= 0 && t > c->p->warn_time)
+		     "port %d took %.3f s (critical range %s)", r->port, t, c->p->crit_time.text);
+	else if (range_alert(&c->p->warn_time, t))
 		emit(c, "response-time", SEV_WARNING, r,
-		     "port %d took %.3f s (warning above %g s)", r->port, t, c->p->warn_time);
+		     "port %d took %.3f s (warning range %s)", r->port, t, c->p->warn_time.text);
 }
 
 typedef void (*port_rule_fn)(struct ctx *, const struct port_result *);
@@ -723,21 +724,52 @@ static void rule_spa(struct ctx *c)
 
 /* ---- recommendation and summary ---- */
 
+/* Implicit TLS first (RFC 8314), then STARTTLS on 587, then 25; clear last. */
+static int path_score(const struct ctx *c, size_t i)
+{
+	const struct port_result *r = &c->h->ports[i];
+	if (c->path[i] == PATH_SECURE)
+		return r->mode == MODE_TLS ? 40 : r->port == 25 ? 20 : 30;
+	if (c->path[i] == PATH_CLEAR)
+		return r->port == 25 ? 5 : 10;
+	return 0;
+}
+
+static enum security path_security(const struct ctx *c, size_t i)
+{
+	if (c->path[i] == PATH_CLEAR)
+		return SECURITY_NONE;
+	return c->h->ports[i].mode == MODE_TLS ? SECURITY_TLS : SECURITY_STARTTLS;
+}
+
 static void recommend(struct ctx *c)
 {
 	const struct host_result *h = c->h;
-	struct recommendation *rec = &c->d->rec;
+	struct diagnosis *d = c->d;
+	struct recommendation *rec = &d->rec;
+
+	/* Every working (port, security), best first, each once. */
+	for (int score = 40; score > 0; score--) {
+		for (size_t i = 0; i < h->nports; i++) {
+			if (path_score(c, i) != score)
+				continue;
+			enum security sec = path_security(c, i);
+			bool dup = false;
+			for (size_t k = 0; k < d->noptions; k++)
+				if (d->options[k].port == h->ports[i].port &&
+				    d->options[k].security == sec)
+					dup = true;
+			if (dup || d->noptions == MAX_PATH_OPTIONS)
+				continue;
+			d->options[d->noptions].port = h->ports[i].port;
+			d->options[d->noptions].security = sec;
+			d->noptions++;
+		}
+	}
 	int best = -1, best_score = 0;
 	for (size_t i = 0; i < h->nports; i++) {
-		const struct port_result *r = &h->ports[i];
-		int score = 0;
-		/* Implicit TLS first (RFC 8314), then STARTTLS on 587, then 25. */
-		if (c->path[i] == PATH_SECURE)
-			score = r->mode == MODE_TLS ? 40 : r->port == 25 ? 20 : 30;
-		else if (c->path[i] == PATH_CLEAR)
-			score = r->port == 25 ? 5 : 10;
-		if (score > best_score) {
-			best_score = score;
+		if (path_score(c, i) > best_score) {
+			best_score = path_score(c, i);
 			best = (int)i;
 		}
 	}
@@ -760,10 +792,7 @@ static void recommend(struct ctx *c)
 		rec->username = a->full_address ? USERNAME_FULL_ADDRESS : USERNAME_LOCAL_PART;
 		rec->username_value = a->username;
 	}
-	if (c->path[best] == PATH_CLEAR)
-		rec->security = SECURITY_NONE;
-	else
-		rec->security = r->mode == MODE_TLS ? SECURITY_TLS : SECURITY_STARTTLS;
+	rec->security = path_security(c, (size_t)best);
 }
 
 static void summarize(struct ctx *c)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "range.h"
 #include "result.h"
 #include "util.h"
 
@@ -58,9 +59,17 @@ struct recommendation {
 	const char *address;
 };
 
+/* A working way to submit mail, in the order it is recommended. */
+struct path_option {
+	int port;
+	enum security security;
+};
+
+#define MAX_PATH_OPTIONS 16
+
 struct diag_params {
-	long cert_warn_days, cert_crit_days;
-	double warn_time, crit_time;   /* seconds; < 0 when unset */
+	struct range cert_warn, cert_crit;   /* certificate days left */
+	struct range warn_time, crit_time;   /* seconds per port */
 	bool credentials;              /* -u given: a path needs a good login */
 };
 
@@ -70,6 +79,8 @@ struct diagnosis {
 	enum status status;
 	char *summary;                 /* for the status line */
 	struct recommendation rec;
+	struct path_option options[MAX_PATH_OPTIONS];
+	size_t noptions;
 };
 
 void diagnose(const struct host_result *h, const struct diag_params *p,

@@ -23,6 +23,7 @@
 
 struct output {
 	const struct config *cfg;
+	struct report_advice advice;
 	enum status worst;
 	size_t reported;
 };
@@ -41,8 +42,8 @@ static void report_host(void *arg, const struct host_result *h)
 	struct arena a = { 0 };
 	struct diagnosis d;
 	struct diag_params p = {
-		.cert_warn_days = cfg->cert_warn_days,
-		.cert_crit_days = cfg->cert_crit_days,
+		.cert_warn = cfg->cert_warn,
+		.cert_crit = cfg->cert_crit,
 		.warn_time = cfg->warn_time,
 		.crit_time = cfg->crit_time,
 		.credentials = cfg->user != NULL,
@@ -52,12 +53,12 @@ static void report_host(void *arg, const struct host_result *h)
 	struct buf out;
 	buf_init(&out);
 	if (cfg->json) {
-		report_json(cfg, h, &d, &out);
+		report_json(cfg, h, &d, &o->advice, &out);
 		buf_putc(&out, '\n');
 	} else {
 		if (o->reported > 0 && !cfg->brief)
 			buf_putc(&out, '\n');
-		report_text(cfg, h, &d, &out);
+		report_text(cfg, h, &d, &o->advice, &out);
 	}
 	write_out(&out);
 	buf_free(&out);
@@ -164,7 +165,45 @@ int main(int argc, char **argv)
 		break;
 	}
 
+	struct kb kb;
+	kb_load(&kb);
+	const struct kb_program *client = NULL;
+	if (cfg.list_clients) {
+		struct buf out;
+		buf_init(&out);
+		if (cfg.json) {
+			report_clients_json(&kb, &out);
+			buf_putc(&out, '\n');
+		} else {
+			report_clients_text(&kb, &out);
+		}
+		write_out(&out);
+		buf_free(&out);
+		kb_free(&kb);
+		config_free(&cfg);
+		buf_free(&err);
+		return 0;
+	}
+	if (cfg.client) {
+		struct buf cand;
+		buf_init(&cand);
+		client = kb_find(&kb, cfg.client, &cand);
+		if (!client) {
+			buf_printf(&err, "--client: %s '%s'%s%s; --list-clients lists the names",
+				   cand.len ? "several programs match" : "no mail program called",
+				   cfg.client, cand.len ? ": " : "", buf_cstr(&cand));
+			buf_free(&cand);
+			kb_free(&kb);
+			int rc = unknown(buf_cstr(&err), false);
+			config_free(&cfg);
+			buf_free(&err);
+			return rc;
+		}
+		buf_free(&cand);
+	}
+
 	if (cfg.explain) {
+		kb_free(&kb);
 		int rc = run_explain(&cfg);
 		config_free(&cfg);
 		buf_free(&err);
@@ -173,6 +212,7 @@ int main(int argc, char **argv)
 
 	struct secret password = { 0 };
 	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, &err) != 0) {
+		kb_free(&kb);
 		int rc = unknown(buf_cstr(&err), false);
 		config_free(&cfg);
 		buf_free(&err);
@@ -194,6 +234,7 @@ int main(int argc, char **argv)
 
 	int st = ares_library_init(ARES_LIB_INIT_ALL);
 	if (st != ARES_SUCCESS) {
+		kb_free(&kb);
 		secret_wipe(&password);
 		config_free(&cfg);
 		buf_free(&err);
@@ -201,7 +242,8 @@ int main(int argc, char **argv)
 	}
 	OPENSSL_init_ssl(0, NULL);
 
-	struct output o = { .cfg = &cfg, .worst = STATUS_OK };
+	struct output o = { .cfg = &cfg, .worst = STATUS_OK,
+			    .advice = { .kb = &kb, .client = client } };
 	int rc = run_hosts(&cfg, &opts, report_host, &o, &err);
 	secret_wipe(&password);
 	free(alt_user);
@@ -213,6 +255,7 @@ int main(int argc, char **argv)
 		exit_code = STATUS_UNKNOWN;
 
 	ares_library_cleanup();
+	kb_free(&kb);
 	config_free(&cfg);
 	buf_free(&err);
 	return exit_code;

@@ -25,6 +25,7 @@ const char smtpcheck_version[] = "0.1.0";
 static const char usage_text[] =
 "Usage: smtpcheck [OPTIONS] HOST [HOST...]\n"
 "       smtpcheck --explain 'REPLY OR ERROR TEXT' [--json]\n"
+"       smtpcheck --list-clients\n"
 "Probe the SMTP submission ports of HOST (25, 465 and 587 at once), check\n"
 "TLS, certificates and AUTH, and say what works and what the mail program\n"
 "must use.\n"
@@ -66,6 +67,12 @@ static const char usage_text[] =
 "                          " DEFAULT_RELAY_RCPT ")\n"
 "      --no-relay-test     skip MAIL FROM / RCPT TO (never DATA anyway)\n"
 "\n"
+"Advice:\n"
+"      --client NAME       the steps for this mail program (loose names:\n"
+"                          oe6, outlook express 6, eudora, thunderbird,\n"
+"                          mail); without it, pointers for common programs\n"
+"      --list-clients      list the mail programs smtpcheck knows\n"
+"\n"
 "Offline:\n"
 "      --explain TEXT      interpret a reply or an error message a mail\n"
 "                          program showed, without connecting\n"
@@ -95,6 +102,8 @@ enum {
 	OPT_NO_RELAY_TEST,
 	OPT_EXPLAIN,
 	OPT_PASSWORD,
+	OPT_CLIENT,
+	OPT_LIST_CLIENTS,
 };
 
 static const struct option long_options[] = {
@@ -119,6 +128,8 @@ static const struct option long_options[] = {
 	{ "rcpt", required_argument, NULL, OPT_RCPT },
 	{ "no-relay-test", no_argument, NULL, OPT_NO_RELAY_TEST },
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
+	{ "client", required_argument, NULL, OPT_CLIENT },
+	{ "list-clients", no_argument, NULL, OPT_LIST_CLIENTS },
 	{ "brief", no_argument, NULL, OPT_BRIEF },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
@@ -310,6 +321,24 @@ static bool valid_address(const char *a, bool may_be_empty)
 	return true;
 }
 
+static bool plain_number(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* -D: a plain number of days means "alert below it"; else a range. */
+static bool days_threshold(const char *s, struct range *r)
+{
+	if (plain_number(s)) {
+		long days;
+		if (!parse_long(s, 0, 100000, &days))
+			return false;
+		range_below((double)days, r);
+		return true;
+	}
+	return range_parse(s, r);
+}
+
 static void show_args(struct config *cfg, int argc, char **argv)
 {
 	struct buf b;
@@ -329,9 +358,8 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 	memset(cfg, 0, sizeof *cfg);
 	cfg->family = AF_UNSPEC;
 	cfg->timeout = 15;
-	cfg->cert_warn_days = 30;
-	cfg->cert_crit_days = 7;
-	cfg->warn_time = cfg->crit_time = -1;
+	range_below(30, &cfg->cert_warn);
+	range_below(7, &cfg->cert_crit);
 	cfg->relay_test = true;
 	cfg->username_retry = true;
 	parse_ports("25,465,587", cfg, err);
@@ -376,20 +404,22 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			cfg->ca_file = optarg;
 			break;
 		case 'D': {
-			char w[32], *comma;
+			char w[64], *comma;
 			snprintf(w, sizeof w, "%s", optarg);
 			comma = strchr(w, ',');
 			if (comma)
 				*comma++ = '\0';
-			if (!parse_long(w, 0, 100000, &cfg->cert_warn_days) ||
-			    (comma && !parse_long(comma, 0, 100000, &cfg->cert_crit_days))) {
-				buf_printf(err, "--certificate-days: '%s' is not W[,C] in days",
-					   optarg);
+			if (!days_threshold(w, &cfg->cert_warn) ||
+			    (comma && !days_threshold(comma, &cfg->cert_crit))) {
+				buf_printf(err, "--certificate-days: '%s' is not W[,C] in days "
+					   "(or Nagios ranges)", optarg);
 				return OPTIONS_USAGE;
 			}
-			if (!comma && cfg->cert_crit_days > cfg->cert_warn_days)
-				cfg->cert_crit_days = cfg->cert_warn_days;
-			if (cfg->cert_crit_days > cfg->cert_warn_days) {
+			if (!comma)
+				cfg->cert_crit = cfg->cert_warn.low < cfg->cert_crit.low
+						 ? cfg->cert_warn : cfg->cert_crit;
+			if (plain_number(w) && comma && plain_number(comma) &&
+			    cfg->cert_crit.low > cfg->cert_warn.low) {
 				buf_puts(err, "--certificate-days: the critical days must not "
 					 "exceed the warning days");
 				return OPTIONS_USAGE;
@@ -398,16 +428,12 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		}
 		case 'w':
 		case 'c': {
-			double v;
-			if (!parse_seconds(optarg, 0, 3600, &v)) {
-				buf_printf(err, "--%s: '%s' is not a number of seconds",
+			struct range *r = c == 'w' ? &cfg->warn_time : &cfg->crit_time;
+			if (!range_parse(optarg, r)) {
+				buf_printf(err, "--%s: '%s' is not a number of seconds or a range",
 					   c == 'w' ? "warning" : "critical", optarg);
 				return OPTIONS_USAGE;
 			}
-			if (c == 'w')
-				cfg->warn_time = v;
-			else
-				cfg->crit_time = v;
 			break;
 		}
 		case OPT_EHLO:
@@ -478,6 +504,12 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		case OPT_EXPLAIN:
 			cfg->explain = optarg;
 			break;
+		case OPT_CLIENT:
+			cfg->client = optarg;
+			break;
+		case OPT_LIST_CLIENTS:
+			cfg->list_clients = true;
+			break;
 		case OPT_BRIEF:
 			cfg->brief = true;
 			break;
@@ -502,6 +534,10 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		}
 	}
 
+	if (cfg->list_clients) {
+		show_args(cfg, argc, argv);
+		return OPTIONS_RUN;
+	}
 	if (cfg->explain) {
 		if (optind < argc) {
 			buf_puts(err, "--explain takes no host; quote the whole text");
@@ -548,7 +584,9 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			return OPTIONS_USAGE;
 		}
 	}
-	if (cfg->warn_time >= 0 && cfg->crit_time >= 0 && cfg->warn_time > cfg->crit_time) {
+	if (cfg->warn_time.set && cfg->crit_time.set && !cfg->warn_time.inside &&
+	    !cfg->crit_time.inside && !cfg->warn_time.high_infinite &&
+	    !cfg->crit_time.high_infinite && cfg->warn_time.high > cfg->crit_time.high) {
 		buf_puts(err, "--warning must not exceed --critical");
 		return OPTIONS_USAGE;
 	}

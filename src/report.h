@@ -8,11 +8,19 @@
 
 #include "config.h"
 #include "diagnose.h"
+#include "kb.h"
 #include "result.h"
 #include "util.h"
 
+/* The knowledge base and the program the user named, for the advice. */
+struct report_advice {
+	const struct kb *kb;
+	const struct kb_program *client;   /* --client, or NULL */
+};
+
 void report_json(const struct config *cfg, const struct host_result *h,
-		 const struct diagnosis *d, struct buf *out);
+		 const struct diagnosis *d, const struct report_advice *ra,
+		 struct buf *out);
 
 /* The Nagios status line with perfdata, without a newline. */
 void report_status_line(const struct config *cfg, const struct host_result *h,
@@ -20,7 +28,12 @@ void report_status_line(const struct config *cfg, const struct host_result *h,
 
 /* The whole text report, status line first. */
 void report_text(const struct config *cfg, const struct host_result *h,
-		 const struct diagnosis *d, struct buf *out);
+		 const struct diagnosis *d, const struct report_advice *ra,
+		 struct buf *out);
+
+/* --list-clients */
+void report_clients_text(const struct kb *kb, struct buf *out);
+void report_clients_json(const struct kb *kb, struct buf *out);
 
 const char *phase_key(enum phase ph);
 

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "advice.h"
 #include "explain.h"
 #include "json.h"
 #include "probe.h"
@@ -403,8 +404,109 @@ static void finding(struct json *j, const struct finding *f)
 	json_object_end(j);
 }
 
+static void string_list(struct json *j, char **items, size_t n)
+{
+	json_array_begin(j);
+	for (size_t i = 0; i < n; i++)
+		json_string(j, items[i]);
+	json_array_end(j);
+}
+
+static void advice_obj(struct json *j, const struct advice *adv, bool full)
+{
+	const struct kb_program *p = adv->program;
+	json_object_begin(j);
+	json_key(j, "client");
+	json_string(j, p->id);
+	json_key(j, "name");
+	json_string(j, p->name);
+	json_key(j, "platform");
+	json_string(j, p->platform);
+	json_key(j, "possible");
+	json_bool(j, adv->possible);
+	json_key(j, "reason");
+	json_string(j, adv->reason);
+	json_key(j, "port");
+	if (adv->possible)
+		json_int(j, adv->target.port);
+	else
+		json_null(j);
+	json_key(j, "security");
+	json_string(j, adv->possible ? security_name(adv->target.security) : NULL);
+	if (full) {
+		json_key(j, "steps");
+		string_list(j, adv->steps, adv->nsteps);
+		json_key(j, "notes");
+		string_list(j, p->notes.items, p->notes.n);
+		json_key(j, "unconfirmed");
+		string_list(j, p->unconfirmed.items, p->unconfirmed.n);
+		json_key(j, "upgrade");
+		string_list(j, p->upgrade.items, p->upgrade.n);
+	}
+	json_key(j, "summary");
+	json_string(j, adv->nsummary ? adv->summary[0] : NULL);
+	json_object_end(j);
+}
+
+static void client_advice(struct json *j, const struct host_result *h,
+			  const struct diagnosis *d, const struct report_advice *ra)
+{
+	struct arena a = { 0 };
+	json_key(j, "client_steps");
+	if (ra && ra->client) {
+		struct advice adv;
+		advice_for(ra->client, h, d, &a, &adv);
+		advice_obj(j, &adv, true);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "client_summaries");
+	json_array_begin(j);
+	for (size_t i = 0; ra && !ra->client && ra->kb && i < ra->kb->n; i++) {
+		const struct kb_program *p = &ra->kb->programs[i];
+		if (!p->common)
+			continue;
+		struct advice adv;
+		advice_for(p, h, d, &a, &adv);
+		advice_obj(j, &adv, false);
+	}
+	json_array_end(j);
+	arena_free(&a);
+}
+
+void report_clients_json(const struct kb *kb, struct buf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	static const char *const able[] = { "no", "yes", "unknown" };
+	json_array_begin(&j);
+	for (size_t i = 0; i < kb->n; i++) {
+		const struct kb_program *p = &kb->programs[i];
+		json_object_begin(&j);
+		json_key(&j, "id");
+		json_string(&j, p->id);
+		json_key(&j, "name");
+		json_string(&j, p->name);
+		json_key(&j, "platform");
+		json_string(&j, p->platform);
+		json_key(&j, "aliases");
+		string_list(&j, p->aliases.items, p->aliases.n);
+		json_key(&j, "auth");
+		json_bool(&j, p->auth);
+		json_key(&j, "tls");
+		json_string(&j, able[p->tls]);
+		json_key(&j, "starttls");
+		json_string(&j, able[p->starttls]);
+		json_key(&j, "common");
+		json_bool(&j, p->common);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+}
+
 void report_json(const struct config *cfg, const struct host_result *h,
-		 const struct diagnosis *d, struct buf *out)
+		 const struct diagnosis *d, const struct report_advice *ra,
+		 struct buf *out)
 {
 	struct json j;
 	json_init(&j, out);
@@ -459,10 +561,13 @@ void report_json(const struct config *cfg, const struct host_result *h,
 		json_string(&j, d->rec.username_value);
 		json_key(&j, "spa");
 		json_bool(&j, false);
+		json_key(&j, "password_remembered");
+		json_bool(&j, true);
 		json_object_end(&j);
 	} else {
 		json_null(&j);
 	}
+	client_advice(&j, h, d, ra);
 	json_object_end(&j);
 }
 

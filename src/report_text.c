@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "advice.h"
 #include "explain.h"
 #include "interpret.h"
 #include "probe.h"
@@ -90,11 +91,10 @@ static void field(struct buf *out, const char *label, const char *raw, bool esca
 	buf_puts(out, head);
 	struct buf e;
 	buf_init(&e);
-	if (escape) {
+	if (escape)
 		escape_lines(&e, raw);
-	} else {
-		buf_puts(&e, raw);
-	}
+	else
+		ascii_text(&e, raw);
 	wrap(out, buf_cstr(&e), (size_t)n, (size_t)n);
 	buf_free(&e);
 }
@@ -162,14 +162,14 @@ static void perf_label(struct buf *out, const char *what, const struct host_resu
 		buf_printf(out, " '%s_%d_%zu'=", what, r->port, addr_index + 1);
 }
 
-static void thresholds(struct buf *out, double w, double c)
+static void thresholds(struct buf *out, const struct range *w, const struct range *c)
 {
 	buf_putc(out, ';');
-	if (w >= 0)
-		buf_printf(out, "%g", w);
+	if (w->set)
+		buf_puts(out, w->text);
 	buf_putc(out, ';');
-	if (c >= 0)
-		buf_printf(out, "%g", c);
+	if (c->set)
+		buf_puts(out, c->text);
 }
 
 static void perfdata(const struct config *cfg, const struct host_result *h,
@@ -181,7 +181,7 @@ static void perfdata(const struct config *cfg, const struct host_result *h,
 			continue;
 		perf_label(out, "time", h, r);
 		buf_printf(out, "%.6fs", (double)r->total_us / 1e6);
-		thresholds(out, cfg->warn_time, cfg->crit_time);
+		thresholds(out, &cfg->warn_time, &cfg->crit_time);
 		buf_puts(out, ";0;");
 		if (r->timed[PH_CONNECT]) {
 			perf_label(out, "connect", h, r);
@@ -197,8 +197,9 @@ static void perfdata(const struct config *cfg, const struct host_result *h,
 		}
 		if (r->tls.ok && r->tls.cert.present) {
 			perf_label(out, "cert_days", h, r);
-			buf_printf(out, "%ld;%ld;%ld;;", r->tls.cert.days_left,
-				   cfg->cert_warn_days, cfg->cert_crit_days);
+			buf_printf(out, "%ld", r->tls.cert.days_left);
+			thresholds(out, &cfg->cert_warn, &cfg->cert_crit);
+			buf_puts(out, ";;");
 		}
 	}
 }
@@ -473,11 +474,107 @@ static void recommendation(const struct host_result *h, const struct diagnosis *
 	else
 		fieldf(out, "user name", "%s", "as the provider gives it (not tested: no "
 		       "credentials given)");
+	fieldf(out, "password", "%s", "remembered (saved in the program)");
 	fieldf(out, "SPA", "off (\"Secure Password Authentication\" unticked)");
 }
 
+static void list_field(struct buf *out, const char *label, const struct kb_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		field(out, i ? "" : label, l->items[i], false);
+}
+
+static void client_steps(const struct host_result *h, const struct diagnosis *d,
+			 const struct kb_program *p, struct buf *out)
+{
+	struct arena a = { 0 };
+	struct advice adv;
+	advice_for(p, h, d, &a, &adv);
+	buf_printf(out, "\nSteps for %s (%s)\n", p->name, p->platform);
+	if (!adv.possible) {
+		field(out, "cannot", adv.reason ? adv.reason : "no working setup", false);
+		list_field(out, "instead", &p->upgrade);
+		arena_free(&a);
+		return;
+	}
+	const struct advice_target *t = &adv.target;
+	fieldf(out, "to reach", "%s, port %d, %s, authentication on%s%s%s", t->server, t->port,
+	       advice_security_words(t->security), t->username_value ? ", user name \"" : "",
+	       t->username_value ? t->username_value : "", t->username_value ? "\"" : "");
+	if (adv.fallback)
+		field(out, "why", adv.reason, false);
+	if (adv.unconfirmed_ability)
+		field(out, "caution", "no source confirms that this program can use this "
+		      "kind of encryption; if it fails, try another program", false);
+	for (size_t i = 0; i < adv.nsteps; i++) {
+		char head[16];
+		int n = snprintf(head, sizeof head, "  %2zu. ", i + 1);
+		buf_append(out, head, (size_t)n);
+		struct buf s;
+		buf_init(&s);
+		ascii_text(&s, adv.steps[i]);
+		wrap(out, buf_cstr(&s), (size_t)n, (size_t)n);
+		buf_free(&s);
+	}
+	list_field(out, "note", &p->notes);
+	list_field(out, "unconfirmed", &p->unconfirmed);
+	arena_free(&a);
+}
+
+static void client_pointers(const struct host_result *h, const struct diagnosis *d,
+			    const struct kb *kb, struct buf *out)
+{
+	if (!d->rec.present || !kb)
+		return;
+	struct arena a = { 0 };
+	bool header = false;
+	for (size_t i = 0; i < kb->n; i++) {
+		const struct kb_program *p = &kb->programs[i];
+		if (!p->common)
+			continue;
+		struct advice adv;
+		advice_for(p, h, d, &a, &adv);
+		if (!header) {
+			buf_puts(out, "\nWhere to set this in common programs (--client NAME gives "
+				 "the steps; --list-clients lists the programs)\n");
+			header = true;
+		}
+		struct buf line;
+		buf_init(&line);
+		buf_printf(&line, "%s: ", p->name);
+		if (!adv.possible)
+			buf_puts(&line, adv.reason);
+		else if (adv.nsummary)
+			buf_puts(&line, adv.summary[0]);
+		else
+			buf_printf(&line, "see --client %s", p->id);
+		struct buf a2;
+		buf_init(&a2);
+		ascii_text(&a2, buf_cstr(&line));
+		buf_puts(out, "  - ");
+		wrap(out, buf_cstr(&a2), 4, 6);
+		buf_free(&a2);
+		buf_free(&line);
+	}
+	arena_free(&a);
+}
+
+void report_clients_text(const struct kb *kb, struct buf *out)
+{
+	buf_puts(out, "ID                              PLATFORM    AUTH TLS  STARTTLS  NAME\n");
+	static const char *const able[] = { "no", "yes", "?" };
+	for (size_t i = 0; i < kb->n; i++) {
+		const struct kb_program *p = &kb->programs[i];
+		char plat[12];
+		snprintf(plat, sizeof plat, "%s", p->platform);
+		buf_printf(out, "%-31s %-11s %-4s %-4s %-9s %s\n", p->id, plat,
+			   p->auth ? "yes" : "no", able[p->tls], able[p->starttls], p->name);
+	}
+}
+
 void report_text(const struct config *cfg, const struct host_result *h,
-		 const struct diagnosis *d, struct buf *out)
+		 const struct diagnosis *d, const struct report_advice *ra,
+		 struct buf *out)
 {
 	report_status_line(cfg, h, d, out);
 	buf_putc(out, '\n');
@@ -489,6 +586,10 @@ void report_text(const struct config *cfg, const struct host_result *h,
 		port_block(&h->ports[i], cfg->verbose, out);
 	findings(d, out);
 	recommendation(h, d, out);
+	if (ra && ra->client)
+		client_steps(h, d, ra->client, out);
+	else if (ra)
+		client_pointers(h, d, ra->kb, out);
 }
 
 void report_explain_text(const char *input, const struct explanation *e, struct buf *out)

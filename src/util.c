@@ -265,3 +265,44 @@ int ascii_casecmp(const char *a, const char *b)
 {
 	return ascii_ncasecmp(a, b, (size_t)-1);
 }
+
+static const struct {
+	unsigned cp;
+	const char *ascii;
+} translit[] = {
+	{ 0x2026, "..." }, { 0x2018, "'" }, { 0x2019, "'" }, { 0x201c, "\"" },
+	{ 0x201d, "\"" }, { 0x2013, "-" }, { 0x2014, "-" }, { 0x00a0, " " },
+	{ 0x2022, "*" }, { 0x2192, "->" }, { 0x2261, "menu button" }, { 0x00d7, "x" },
+};
+
+void ascii_text(struct buf *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (*s) {
+		if (*s < 0x80) {
+			buf_putc(out, (char)*s++);
+			continue;
+		}
+		unsigned cp = 0;
+		int len = *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 : *s >= 0xc0 ? 2 : 1;
+		cp = len == 1 ? *s : *s & (0x3f >> (len - 1));
+		int i = 1;
+		for (; i < len && (s[i] & 0xc0) == 0x80; i++)
+			cp = (cp << 6) | (s[i] & 0x3f);
+		if (i < len) {
+			/* Not UTF-8: show the byte. */
+			buf_printf(out, "\\x%02x", *s);
+			s++;
+			continue;
+		}
+		s += len;
+		const char *rep = NULL;
+		for (size_t k = 0; k < ARRAY_LEN(translit); k++)
+			if (translit[k].cp == cp)
+				rep = translit[k].ascii;
+		if (rep)
+			buf_puts(out, rep);
+		else
+			buf_printf(out, "\\u{%04X}", cp);
+	}
+}

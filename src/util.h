@@ -65,6 +65,13 @@ uint64_t now_us(void);
  */
 void escape_ascii(struct buf *out, const char *s, size_t n);
 
+/*
+ * Append UTF-8 text (our own data: knowledge base, messages) as ASCII:
+ * common punctuation is transliterated (an ellipsis becomes "..."), any
+ * other non-ASCII character is written as \u{XXXX}, so nothing is lost.
+ */
+void ascii_text(struct buf *out, const char *s);
+
 /* strcasecmp for ASCII only, independent of locale. */
 int ascii_casecmp(const char *a, const char *b);
 int ascii_ncasecmp(const char *a, const char *b, size_t n);

@@ -4,6 +4,7 @@
  */
 #include <ares.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -391,7 +392,14 @@ START_TEST(rule_table)
 	for (size_t i = 0; i < c->nports; i++)
 		build(&h.ports[i], &c->ports[i]);
 
-	struct diag_params p = { 30, 7, c->warn_time, -1, c->credentials };
+	struct diag_params p = { .credentials = c->credentials };
+	range_below(30, &p.cert_warn);
+	range_below(7, &p.cert_crit);
+	if (c->warn_time >= 0) {
+		char t[16];
+		snprintf(t, sizeof t, "%g", c->warn_time);
+		range_parse(t, &p.warn_time);
+	}
 	struct arena a = { 0 };
 	struct diagnosis d;
 	diagnose(&h, &p, &a, &d);

@@ -40,8 +40,9 @@ START_TEST(defaults)
 	ck_assert_int_eq(C.ports[2].mode, MODE_STARTTLS);
 	ck_assert_int_eq(C.family, AF_UNSPEC);
 	ck_assert(C.timeout == 15);
-	ck_assert_int_eq(C.cert_warn_days, 30);
-	ck_assert_int_eq(C.cert_crit_days, 7);
+	ck_assert(range_alert(&C.cert_warn, 29) && !range_alert(&C.cert_warn, 30));
+	ck_assert(range_alert(&C.cert_crit, 6) && !range_alert(&C.cert_crit, 7));
+	ck_assert(!C.warn_time.set && !C.crit_time.set);
 	ck_assert_uint_eq(C.nhosts, 1);
 	ck_assert_str_eq(C.hosts[0], "mail.example.net");
 }
@@ -73,11 +74,18 @@ START_TEST(timeouts_and_days)
 {
 	ck_assert_int_eq(PARSE("smtpcheck", "-t", "2.5", "-D", "20,5", "h"), OPTIONS_RUN);
 	ck_assert(C.timeout == 2.5);
-	ck_assert_int_eq(C.cert_warn_days, 20);
-	ck_assert_int_eq(C.cert_crit_days, 5);
+	ck_assert(range_alert(&C.cert_warn, 19) && !range_alert(&C.cert_warn, 20));
+	ck_assert(range_alert(&C.cert_crit, 4) && !range_alert(&C.cert_crit, 5));
+	ck_assert_str_eq(C.cert_warn.text, "20:");
 	ck_assert_int_eq(PARSE("smtpcheck", "-D", "3", "h"), OPTIONS_RUN);
-	ck_assert_int_eq(C.cert_warn_days, 3);
-	ck_assert_int_eq(C.cert_crit_days, 3);
+	ck_assert(range_alert(&C.cert_crit, 2) && !range_alert(&C.cert_crit, 3));
+	ck_assert_int_eq(PARSE("smtpcheck", "-D", "40:,@0:10", "h"), OPTIONS_RUN);
+	ck_assert(range_alert(&C.cert_warn, 39));
+	ck_assert(range_alert(&C.cert_crit, 5) && !range_alert(&C.cert_crit, 11));
+	ck_assert_int_eq(PARSE("smtpcheck", "-w", "0.5", "-c", "2", "h"), OPTIONS_RUN);
+	ck_assert(range_alert(&C.warn_time, 0.6) && !range_alert(&C.warn_time, 0.4));
+	ck_assert_str_eq(C.crit_time.text, "2");
+	ck_assert_int_eq(PARSE("smtpcheck", "-w", "~:3", "h"), OPTIONS_RUN);
 	ck_assert_int_eq(PARSE("smtpcheck", "-t", "0", "h"), OPTIONS_USAGE);
 	ck_assert_int_eq(PARSE("smtpcheck", "-t", "x", "h"), OPTIONS_USAGE);
 	ck_assert_int_eq(PARSE("smtpcheck", "-t", "nan", "h"), OPTIONS_USAGE);

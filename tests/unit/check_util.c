@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "range.h"
 #include "suites.h"
 #include "util.h"
 
@@ -56,6 +57,36 @@ START_TEST(casecmp)
 }
 END_TEST
 
+/* The examples of the Nagios plugin development guidelines. */
+START_TEST(ranges)
+{
+	struct range r;
+	ck_assert(range_parse("10", &r));           /* outside 0..10 */
+	ck_assert(range_alert(&r, -1) && range_alert(&r, 11));
+	ck_assert(!range_alert(&r, 0) && !range_alert(&r, 10));
+	ck_assert(range_parse("10:", &r));          /* below 10 */
+	ck_assert(range_alert(&r, 9.9) && !range_alert(&r, 1e9));
+	ck_assert(range_parse("~:10", &r));         /* above 10 */
+	ck_assert(range_alert(&r, 10.1) && !range_alert(&r, -1e9));
+	ck_assert(range_parse("10:20", &r));        /* outside 10..20 */
+	ck_assert(range_alert(&r, 9) && range_alert(&r, 21) && !range_alert(&r, 15));
+	ck_assert(range_parse("@10:20", &r));       /* inside 10..20 */
+	ck_assert(!range_alert(&r, 9) && range_alert(&r, 10) && range_alert(&r, 20));
+	ck_assert(range_parse("0.5", &r));
+	ck_assert(range_alert(&r, 0.51));
+	ck_assert(!range_parse("", &r));
+	ck_assert(!range_parse("20:10", &r));
+	ck_assert(!range_parse("abc", &r));
+	ck_assert(!range_parse("1:2:3", &r));
+	ck_assert(!range_parse("@", &r));
+	range_below(7, &r);
+	ck_assert(range_alert(&r, 6) && !range_alert(&r, 7));
+	ck_assert_str_eq(r.text, "7:");
+	struct range unset = { 0 };
+	ck_assert(!range_alert(&unset, 1e9));
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -64,6 +95,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, buffers);
 	tcase_add_test(tc, arena);
 	tcase_add_test(tc, casecmp);
+	tcase_add_test(tc, ranges);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,5 +16,6 @@ Suite *loop_suite(void);
 Suite *util_suite(void);
 Suite *sasl_suite(void);
 Suite *interpret_suite(void);
+Suite *kb_suite(void);
 
 #endif

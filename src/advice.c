@@ -1,0 +1,188 @@
+/*
+ * advice.c - steps of a mail program for the settings the probe found.
+ */
+#include "advice.h"
+
+#include <string.h>
+
+const char *advice_security_words(enum security s)
+{
+	switch (s) {
+	case SECURITY_TLS: return "SSL/TLS (implicit TLS)";
+	case SECURITY_STARTTLS: return "STARTTLS";
+	case SECURITY_NONE: return "no encryption";
+	}
+	return "?";
+}
+
+bool advice_supports(const struct kb_program *p, enum security s)
+{
+	if (!p->auth)
+		return false;
+	switch (s) {
+	case SECURITY_TLS: return p->tls != ABLE_NO;
+	case SECURITY_STARTTLS: return p->starttls != ABLE_NO;
+	case SECURITY_NONE: return p->none;
+	}
+	return false;
+}
+
+static unsigned cond_of(const struct advice_target *t)
+{
+	unsigned c = t->security == SECURITY_TLS ? COND_TLS
+		   : t->security == SECURITY_STARTTLS ? COND_STARTTLS : COND_NONE;
+	c |= t->username == USERNAME_FULL_ADDRESS ? COND_FULL
+	   : t->username == USERNAME_LOCAL_PART ? COND_LOCAL : COND_UNKNOWN;
+	return c;
+}
+
+static bool applies(unsigned line_cond, unsigned target)
+{
+	unsigned sec = line_cond & COND_SECURITY, user = line_cond & COND_USER;
+	return (!sec || (sec & target)) && (!user || (user & target));
+}
+
+/* Replace {server} {port} {user} {address} {local}. */
+static char *fill(const char *text, const struct advice_target *t, struct arena *a)
+{
+	struct buf b;
+	buf_init(&b);
+	const char *v = t->username_value;
+	const char *at = v ? strrchr(v, '@') : NULL;
+	for (const char *p = text; *p; p++) {
+		if (*p != '{') {
+			buf_putc(&b, *p);
+			continue;
+		}
+		const char *end = strchr(p, '}');
+		size_t n = end ? (size_t)(end - p - 1) : 0;
+		if (!end) {
+			buf_putc(&b, *p);
+			continue;
+		}
+		if (n == 6 && !strncmp(p + 1, "server", 6)) {
+			buf_puts(&b, t->server);
+		} else if (n == 4 && !strncmp(p + 1, "port", 4)) {
+			buf_printf(&b, "%d", t->port);
+		} else if (n == 4 && !strncmp(p + 1, "user", 4)) {
+			if (v)
+				buf_puts(&b, v);
+			else if (t->username == USERNAME_FULL_ADDRESS)
+				buf_puts(&b, "your full e-mail address");
+			else if (t->username == USERNAME_LOCAL_PART)
+				buf_puts(&b, "the part of your e-mail address before the @");
+			else
+				buf_puts(&b, "your user name (the full e-mail address or the part "
+					 "before the @, as your provider says)");
+		} else if (n == 7 && !strncmp(p + 1, "address", 7)) {
+			buf_puts(&b, at ? v : "your e-mail address");
+		} else if (n == 5 && !strncmp(p + 1, "local", 5)) {
+			if (at)
+				buf_append(&b, v, (size_t)(at - v));
+			else if (v)
+				buf_puts(&b, v);
+			else
+				buf_puts(&b, "the part of your e-mail address before the @");
+		} else {
+			buf_append(&b, p, n + 2);
+		}
+		p = end;
+	}
+	char *s = arena_strndup(a, buf_cstr(&b), b.len);
+	buf_free(&b);
+	return s;
+}
+
+static void render_lines(const struct kb_line *lines, size_t n, const struct advice_target *t,
+			 struct arena *a, char ***out, size_t *nout)
+{
+	unsigned target = cond_of(t);
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += applies(lines[i].cond, target);
+	*out = arena_alloc(a, (count ? count : 1) * sizeof **out);
+	*nout = 0;
+	for (size_t i = 0; i < n; i++)
+		if (applies(lines[i].cond, target))
+			(*out)[(*nout)++] = fill(lines[i].text, t, a);
+}
+
+void advice_render(const struct kb_program *p, const struct advice_target *t,
+		   struct arena *a, struct advice *out)
+{
+	memset(out, 0, sizeof *out);
+	out->program = p;
+	out->target = *t;
+	out->possible = true;
+	out->unconfirmed_ability = (t->security == SECURITY_TLS && p->tls == ABLE_UNKNOWN) ||
+				   (t->security == SECURITY_STARTTLS && p->starttls == ABLE_UNKNOWN);
+	render_lines(p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
+	render_lines(p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
+}
+
+static void cannot(const struct kb_program *p, struct arena *a, struct advice *out,
+		   const char *why)
+{
+	memset(out, 0, sizeof *out);
+	out->program = p;
+	out->possible = false;
+	out->reason = arena_strdup(a, why);
+}
+
+void advice_for(const struct kb_program *p, const struct host_result *h,
+		const struct diagnosis *d, struct arena *a, struct advice *out)
+{
+	if (!d->rec.present) {
+		cannot(p, a, out, "the server offers no working way to submit mail, so there is "
+		       "nothing to set up yet: see the findings");
+		return;
+	}
+	if (!p->auth) {
+		cannot(p, a, out, arena_printf(a, "%s cannot log in to an outgoing server (no "
+					       "SMTP authentication), which this server requires",
+					       p->name));
+		return;
+	}
+	/* A program that always sends one form of the name. */
+	const struct recommendation *rec = &d->rec;
+	if ((!strcmp(p->username, "full") && rec->username == USERNAME_LOCAL_PART) ||
+	    (!strcmp(p->username, "local") && rec->username == USERNAME_FULL_ADDRESS)) {
+		cannot(p, a, out, arena_printf(a, "%s always sends the user name as %s, but "
+					       "this server accepts only %s", p->name,
+					       !strcmp(p->username, "full") ? "the full address"
+					       : "the part before the @",
+					       !strcmp(p->username, "full") ? "the part before the @"
+					       : "the full address"));
+		return;
+	}
+	for (size_t i = 0; i < d->noptions; i++) {
+		const struct path_option *o = &d->options[i];
+		if (!advice_supports(p, o->security))
+			continue;
+		struct advice_target t = {
+			.server = h->name,
+			.port = o->port,
+			.security = o->security,
+			.username = rec->username,
+			.username_value = rec->username_value,
+		};
+		advice_render(p, &t, a, out);
+		if (i > 0) {
+			out->fallback = true;
+			out->reason = arena_printf(a, "%s cannot use %s, the best choice here; it "
+						   "can use %s on port %d, which also works",
+						   p->name, advice_security_words(d->options[0].security),
+						   advice_security_words(o->security), o->port);
+		}
+		return;
+	}
+	struct buf why;
+	buf_init(&why);
+	buf_printf(&why, "%s cannot use what this server offers (", p->name);
+	for (size_t i = 0; i < d->noptions; i++)
+		buf_printf(&why, "%s%s on port %d", i ? ", " : "",
+			   advice_security_words(d->options[i].security), d->options[i].port);
+	buf_puts(&why, ")");
+	cannot(p, a, out, buf_cstr(&why));
+	buf_free(&why);
+}

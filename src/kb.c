@@ -1,0 +1,369 @@
+/*
+ * kb.c - parser of the mail-program knowledge base (see kb.h and
+ * data/clients/README for the format).
+ */
+#include "kb.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+
+static const char *const placeholders[] = { "server", "port", "user", "address", "local" };
+
+static void error(struct kb *kb, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void error(struct kb *kb, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	buf_printf(&kb->errors, "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	buf_vprintf(&kb->errors, fmt, ap);
+	va_end(ap);
+	buf_putc(&kb->errors, '\n');
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+static void list_add(struct kb *kb, struct kb_list *l, const char *item)
+{
+	char **items = arena_alloc(&kb->arena, (l->n + 1) * sizeof *items);
+	if (l->n)
+		memcpy(items, l->items, l->n * sizeof *items);
+	items[l->n++] = arena_strdup(&kb->arena, item);
+	l->items = items;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes")) {
+		*out = true;
+		return true;
+	}
+	if (!strcmp(v, "no")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+static bool parse_ability(const char *v, enum ability *out)
+{
+	if (!strcmp(v, "yes"))
+		*out = ABLE_YES;
+	else if (!strcmp(v, "no"))
+		*out = ABLE_NO;
+	else if (!strcmp(v, "unknown"))
+		*out = ABLE_UNKNOWN;
+	else
+		return false;
+	return true;
+}
+
+static const struct {
+	const char *tag;
+	unsigned bit;
+} cond_tags[] = {
+	{ "tls", COND_TLS }, { "starttls", COND_STARTTLS }, { "none", COND_NONE },
+	{ "full", COND_FULL }, { "local", COND_LOCAL }, { "unknown", COND_UNKNOWN },
+};
+
+/* "[tls,full] text": the condition bits and the text after it. */
+static bool parse_cond(struct kb *kb, const char *file, int lineno, char *line,
+		       unsigned *cond, char **text)
+{
+	*cond = 0;
+	*text = line;
+	if (*line != '[')
+		return true;
+	char *end = strchr(line, ']');
+	if (!end) {
+		error(kb, file, lineno, "condition without ']'");
+		return false;
+	}
+	*end = '\0';
+	char *tag = line + 1;
+	while (tag && *tag) {
+		char *comma = strchr(tag, ',');
+		if (comma)
+			*comma = '\0';
+		char *t = trim(tag);
+		bool known = false;
+		for (size_t i = 0; i < ARRAY_LEN(cond_tags); i++) {
+			if (!strcmp(t, cond_tags[i].tag)) {
+				*cond |= cond_tags[i].bit;
+				known = true;
+			}
+		}
+		if (!known) {
+			error(kb, file, lineno, "unknown condition '%s' (use tls, starttls, none, "
+			      "full, local, unknown)", t);
+			return false;
+		}
+		tag = comma ? comma + 1 : NULL;
+	}
+	*text = trim(end + 1);
+	if (!**text) {
+		error(kb, file, lineno, "a condition without text");
+		return false;
+	}
+	return true;
+}
+
+static bool check_placeholders(struct kb *kb, const char *file, int lineno, const char *text)
+{
+	for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{')) {
+		const char *end = strchr(p, '}');
+		if (!end) {
+			error(kb, file, lineno, "'{' without '}'");
+			return false;
+		}
+		bool known = false;
+		for (size_t i = 0; i < ARRAY_LEN(placeholders); i++)
+			if ((size_t)(end - p - 1) == strlen(placeholders[i]) &&
+			    !strncmp(p + 1, placeholders[i], (size_t)(end - p - 1)))
+				known = true;
+		if (!known) {
+			error(kb, file, lineno, "unknown placeholder %.*s", (int)(end - p + 1), p);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void add_line(struct kb *kb, struct kb_line **lines, size_t *n, unsigned cond,
+		     const char *text)
+{
+	struct kb_line *l = arena_alloc(&kb->arena, (*n + 1) * sizeof *l);
+	if (*n)
+		memcpy(l, *lines, *n * sizeof *l);
+	l[*n].cond = cond;
+	l[*n].text = arena_strdup(&kb->arena, text);
+	*lines = l;
+	(*n)++;
+}
+
+static bool valid_id(const char *id)
+{
+	if (!*id)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return false;
+	return true;
+}
+
+bool kb_parse(struct kb *kb, const char *file, const char *text)
+{
+	struct kb_program p;
+	memset(&p, 0, sizeof p);
+	p.file = file;
+	p.none = true;
+	p.tls = p.starttls = ABLE_UNKNOWN;
+	size_t errors_before = kb->errors.len;
+	bool seen_auth = false, seen_tls = false, seen_starttls = false;
+	enum { HEADER, STEPS, SUMMARY } section = HEADER;
+
+	char *copy = xstrdup(text);
+	int lineno = 0;
+	for (char *save = NULL, *raw = strtok_r(copy, "\n", &save); raw;
+	     raw = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		char *line = trim(raw);
+		if (!*line || *line == '#')
+			continue;
+		if (!strcmp(line, "steps:")) {
+			section = STEPS;
+			continue;
+		}
+		if (!strcmp(line, "summary:")) {
+			section = SUMMARY;
+			continue;
+		}
+		if (section != HEADER) {
+			unsigned cond;
+			char *t;
+			if (!parse_cond(kb, file, lineno, line, &cond, &t) ||
+			    !check_placeholders(kb, file, lineno, t))
+				continue;
+			if (section == STEPS)
+				add_line(kb, &p.steps, &p.nsteps, cond, t);
+			else
+				add_line(kb, &p.summary, &p.nsummary, cond, t);
+			continue;
+		}
+		char *eq = strchr(line, '=');
+		if (!eq) {
+			error(kb, file, lineno, "expected 'key = value' or a block ('steps:')");
+			continue;
+		}
+		*eq = '\0';
+		char *key = trim(line), *val = trim(eq + 1);
+		bool ok = true;
+		if (!strcmp(key, "id")) {
+			ok = valid_id(val);
+			p.id = arena_strdup(&kb->arena, val);
+		} else if (!strcmp(key, "name")) {
+			p.name = arena_strdup(&kb->arena, val);
+		} else if (!strcmp(key, "platform")) {
+			p.platform = arena_strdup(&kb->arena, val);
+		} else if (!strcmp(key, "family")) {
+			p.family = arena_strdup(&kb->arena, val);
+		} else if (!strcmp(key, "aliases")) {
+			char *save2 = NULL;
+			for (char *a = strtok_r(val, ",", &save2); a; a = strtok_r(NULL, ",", &save2))
+				if (*trim(a))
+					list_add(kb, &p.aliases, trim(a));
+		} else if (!strcmp(key, "common")) {
+			ok = parse_bool(val, &p.common);
+		} else if (!strcmp(key, "auth")) {
+			ok = parse_bool(val, &p.auth);
+			seen_auth = true;
+		} else if (!strcmp(key, "tls")) {
+			ok = parse_ability(val, &p.tls);
+			seen_tls = true;
+		} else if (!strcmp(key, "starttls")) {
+			ok = parse_ability(val, &p.starttls);
+			seen_starttls = true;
+		} else if (!strcmp(key, "none")) {
+			ok = parse_bool(val, &p.none);
+		} else if (!strcmp(key, "spa")) {
+			ok = parse_bool(val, &p.spa);
+		} else if (!strcmp(key, "username")) {
+			ok = !strcmp(val, "any") || !strcmp(val, "full") || !strcmp(val, "local");
+			p.username = arena_strdup(&kb->arena, val);
+		} else if (!strcmp(key, "upgrade")) {
+			list_add(kb, &p.upgrade, val);
+		} else if (!strcmp(key, "note")) {
+			list_add(kb, &p.notes, val);
+		} else if (!strcmp(key, "source")) {
+			list_add(kb, &p.sources, val);
+		} else if (!strcmp(key, "unconfirmed")) {
+			list_add(kb, &p.unconfirmed, val);
+		} else {
+			error(kb, file, lineno, "unknown key '%s'", key);
+			continue;
+		}
+		if (!ok || !*val)
+			error(kb, file, lineno, "bad value for '%s': '%s'", key, val);
+	}
+	free(copy);
+
+	if (!p.id)
+		error(kb, file, 0, "missing 'id'");
+	if (!p.name)
+		error(kb, file, 0, "missing 'name'");
+	if (!p.platform)
+		error(kb, file, 0, "missing 'platform'");
+	if (!seen_auth || !seen_tls || !seen_starttls)
+		error(kb, file, 0, "missing one of 'auth', 'tls', 'starttls'");
+	if (p.auth && p.nsteps == 0)
+		error(kb, file, 0, "a program that can log in needs steps");
+	if (!p.auth && p.upgrade.n == 0)
+		error(kb, file, 0, "a program that cannot log in needs 'upgrade'");
+	if (!p.username)
+		p.username = "any";
+	if (p.id) {
+		for (size_t i = 0; i < kb->n; i++)
+			if (!strcmp(kb->programs[i].id, p.id))
+				error(kb, file, 0, "id '%s' used twice", p.id);
+	}
+	if (kb->errors.len != errors_before || !p.id || !p.name || !p.platform)
+		return false;
+
+	struct kb_program *progs = arena_alloc(&kb->arena, (kb->n + 1) * sizeof *progs);
+	if (kb->n)
+		memcpy(progs, kb->programs, kb->n * sizeof *progs);
+	progs[kb->n++] = p;
+	kb->programs = progs;
+	return true;
+}
+
+void kb_load(struct kb *kb)
+{
+	memset(kb, 0, sizeof *kb);
+	buf_init(&kb->errors);
+	for (const struct embedded_file *f = kb_files; f->name; f++) {
+		size_t n = strlen(f->name);
+		if (n > 7 && !strcmp(f->name + n - 7, ".client"))
+			kb_parse(kb, f->name, f->text);
+	}
+}
+
+void kb_free(struct kb *kb)
+{
+	arena_free(&kb->arena);
+	buf_free(&kb->errors);
+	memset(kb, 0, sizeof *kb);
+}
+
+void kb_normalize(const char *in, char *out, size_t outlen)
+{
+	size_t j = 0;
+	for (const char *p = in; *p && j + 1 < outlen; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (isalnum(c))
+			out[j++] = (char)tolower(c);
+	}
+	out[j] = '\0';
+}
+
+static bool name_matches(const struct kb_program *p, const char *q, bool exact)
+{
+	char n[128];
+	const char *names[2] = { p->id, p->name };
+	for (int k = 0; k < 2; k++) {
+		kb_normalize(names[k], n, sizeof n);
+		if (exact ? !strcmp(n, q) : strstr(n, q) == n)
+			return true;
+	}
+	for (size_t i = 0; i < p->aliases.n; i++) {
+		kb_normalize(p->aliases.items[i], n, sizeof n);
+		if (exact ? !strcmp(n, q) : strstr(n, q) == n)
+			return true;
+	}
+	return false;
+}
+
+const struct kb_program *kb_find(const struct kb *kb, const char *name,
+				 struct buf *candidates)
+{
+	char q[128];
+	kb_normalize(name, q, sizeof q);
+	if (!*q)
+		return NULL;
+	/* An exact name wins; else a unique prefix. */
+	for (int exact = 1; exact >= 0; exact--) {
+		const struct kb_program *found = NULL;
+		size_t nfound = 0;
+		for (size_t i = 0; i < kb->n; i++) {
+			if (!name_matches(&kb->programs[i], q, exact))
+				continue;
+			found = &kb->programs[i];
+			nfound++;
+		}
+		if (nfound == 1)
+			return found;
+		if (nfound > 1) {
+			if (candidates)
+				for (size_t i = 0; i < kb->n; i++)
+					if (name_matches(&kb->programs[i], q, exact))
+						buf_printf(candidates, "%s%s (%s)",
+							   candidates->len ? ", " : "",
+							   kb->programs[i].id, kb->programs[i].name);
+			return NULL;
+		}
+	}
+	return NULL;
+}

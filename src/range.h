@@ -1,0 +1,30 @@
+/*
+ * range.h - threshold ranges of the Nagios plugin development guidelines:
+ * "[@]start:end", start omitted = 0, "~" = minus infinity, end omitted =
+ * plus infinity; alert when the value is outside the range, or inside it
+ * with "@". "10" means "0:10", "10:" means "alert below 10".
+ */
+#ifndef SMTPCHECK_RANGE_H
+#define SMTPCHECK_RANGE_H
+
+#include <stdbool.h>
+
+struct range {
+	bool set;
+	bool inside;          /* "@": alert inside the range */
+	bool low_infinite;    /* "~" */
+	bool high_infinite;   /* nothing after ':' */
+	double low, high;
+	char text[32];        /* as given, for perfdata */
+};
+
+/* Parse text; false if it is not a range. */
+bool range_parse(const char *text, struct range *r);
+
+/* A range from a plain number n meaning "alert when below n". */
+void range_below(double n, struct range *r);
+
+/* True when v must raise the alert. An unset range never alerts. */
+bool range_alert(const struct range *r, double v);
+
+#endif
