@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "advice.h"
+#include "autoconfig.h"
 #include "explain.h"
 #include "json.h"
 #include "probe.h"
@@ -568,6 +569,35 @@ void report_json(const struct config *cfg, const struct host_result *h,
 		json_null(&j);
 	}
 	client_advice(&j, h, d, ra);
+	json_key(&j, "thunderbird_autoconfig");
+	struct arena a = { 0 };
+	struct tb_guess g;
+	tb_guess(h, d, &a, &g);
+	json_object_begin(&j);
+	json_key(&j, "decided");
+	json_bool(&j, g.decided);
+	json_key(&j, "port");
+	if (g.decided)
+		json_int(&j, g.port);
+	else
+		json_null(&j);
+	json_key(&j, "security");
+	json_string(&j, g.decided ? security_name(g.security) : NULL);
+	json_key(&j, "auth_method");
+	json_string(&j, g.decided ? g.auth : NULL);
+	json_key(&j, "works");
+	json_bool(&j, g.works);
+	json_key(&j, "weaker");
+	json_bool(&j, g.weaker);
+	json_key(&j, "verdict");
+	json_string(&j, g.verdict);
+	json_key(&j, "notes");
+	json_array_begin(&j);
+	for (size_t i = 0; i < g.nnotes; i++)
+		json_string(&j, g.notes[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	arena_free(&a);
 	json_object_end(&j);
 }
 

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "advice.h"
+#include "autoconfig.h"
 #include "explain.h"
 #include "interpret.h"
 #include "probe.h"
@@ -572,6 +573,19 @@ void report_clients_text(const struct kb *kb, struct buf *out)
 	}
 }
 
+static void thunderbird_guess(const struct host_result *h, const struct diagnosis *d,
+			      struct buf *out)
+{
+	struct arena a = { 0 };
+	struct tb_guess g;
+	tb_guess(h, d, &a, &g);
+	buf_puts(out, "\nThunderbird's automatic setup (when it has to guess)\n");
+	field(out, g.works ? "verdict" : "warning", g.verdict, false);
+	for (size_t i = 0; i < g.nnotes; i++)
+		field(out, i ? "" : "note", g.notes[i], false);
+	arena_free(&a);
+}
+
 void report_text(const struct config *cfg, const struct host_result *h,
 		 const struct diagnosis *d, const struct report_advice *ra,
 		 struct buf *out)
@@ -590,6 +604,8 @@ void report_text(const struct config *cfg, const struct host_result *h,
 		client_steps(h, d, ra->client, out);
 	else if (ra)
 		client_pointers(h, d, ra->kb, out);
+	if (h->dns_ok && h->nports)
+		thunderbird_guess(h, d, out);
 }
 
 void report_explain_text(const char *input, const struct explanation *e, struct buf *out)

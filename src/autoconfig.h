@@ -1,0 +1,42 @@
+/*
+ * autoconfig.h - what a current Thunderbird's automatic account setup
+ * would pick for this server when it has to guess, and whether that
+ * choice works or is weaker than what the server offers.
+ *
+ * The rules are Thunderbird's (GuessConfig, read in its source; see
+ * data/thunderbird-autoconfig.txt): candidates SSL/TLS 465, STARTTLS 587,
+ * STARTTLS 25, plain 587, plain 25, encrypted before plain and SSL/TLS
+ * before STARTTLS; an SSL/TLS candidate needs a certificate that
+ * verifies; a STARTTLS candidate only needs "STARTTLS" in the plain EHLO
+ * (it never upgrades); any other answer counts; the AUTH method comes from
+ * that same EHLO: GSSAPI, then CRAM-MD5 ("Encrypted password"), then NTLM,
+ * else "Normal password"; the user name starts as the part before the @.
+ * Pure code over the probe results.
+ */
+#ifndef SMTPCHECK_AUTOCONFIG_H
+#define SMTPCHECK_AUTOCONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diagnose.h"
+#include "result.h"
+
+#define TB_MAX_NOTES 6
+
+struct tb_guess {
+	bool decided;            /* some candidate answers on this host */
+	int port;
+	enum security security;
+	const char *auth;        /* Thunderbird's label for the method */
+	bool works;              /* the probe found this setting working */
+	bool weaker;             /* less secure than the recommendation */
+	const char *verdict;     /* one sentence */
+	const char *notes[TB_MAX_NOTES];
+	size_t nnotes;
+};
+
+void tb_guess(const struct host_result *h, const struct diagnosis *d,
+	      struct arena *a, struct tb_guess *g);
+
+#endif
