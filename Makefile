@@ -100,6 +100,7 @@ unit: $(BUILD)/unit-tests
 
 integration: $(BIN)
 	tests/integration/selftest.py --stress 300
+	tests/integration/run-explain-corpus --smtpcheck ./$(BIN)
 	tests/integration/run-scenarios --smtpcheck ./$(BIN)
 
 # The integration scenarios once more, under AddressSanitizer + UBSan.
@@ -107,6 +108,8 @@ sanitize:
 	$(MAKE) --no-print-directory SANITIZE=1 WERROR=1 build-asan/smtpcheck build-asan/unit-tests
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		build-asan/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/integration/run-explain-corpus --smtpcheck build-asan/smtpcheck
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/integration/run-scenarios --smtpcheck build-asan/smtpcheck
 

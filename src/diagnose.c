@@ -82,11 +82,36 @@ static bool credentials_pass(const struct port_result *r, bool credentials)
 	return !r->relay_auth.done || r->relay_auth.accepted;
 }
 
+/*
+ * --try-mechanisms tried the mechanisms of the session that counts (under
+ * TLS, or in clear for a port without it) and none worked: no login can.
+ */
+static bool mechanisms_all_broken(const struct port_result *r)
+{
+	size_t tried = 0, worked = 0;
+	for (size_t i = 0; i < r->nmech_tests; i++) {
+		if (r->mech_tests[i].before_tls == r->tls.ok)
+			continue;
+		tried++;
+		worked += r->mech_tests[i].works;
+	}
+	return tried > 0 && worked == 0;
+}
+
+/* Only OAuth mechanisms: programs that log in with a password cannot. */
+static bool oauth_only(const struct ehlo_caps *c)
+{
+	return c->valid && c->nmech > 0 && (c->mechs & (MECH_XOAUTH2 | MECH_OAUTHBEARER)) &&
+	       !(c->mechs & ~(unsigned)(MECH_XOAUTH2 | MECH_OAUTHBEARER)) &&
+	       c->nmech == (size_t)__builtin_popcount(c->mechs);
+}
+
 static enum path classify(const struct port_result *r, bool credentials)
 {
 	if (r->greeting_code != 220 || (!r->ehlo_ok && !r->helo_used))
 		return PATH_NONE;
-	if (!credentials_pass(r, credentials))
+	if (!credentials_pass(r, credentials) || mechanisms_all_broken(r) ||
+	    oauth_only(port_result_final_caps(r)))
 		return PATH_NONE;
 	if (r->tls.ok) {
 		if (!r->caps_after.valid || !has_auth(&r->caps_after))
@@ -371,6 +396,13 @@ static void rule_auth(struct ctx *c, const struct port_result *r)
 		     "unencrypted", r->port, buf_cstr(&mechs));
 		buf_reset(&mechs);
 	}
+	if (oauth_only(port_result_final_caps(r))) {
+		mech_list(port_result_final_caps(r), &mechs);
+		emit(c, "auth-basic-disabled", unless_other_path(c, SEV_WARNING), r,
+		     "port %d offers only OAuth sign-in (%s): mail programs that log in "
+		     "with a password cannot send here", r->port, buf_cstr(&mechs));
+		buf_reset(&mechs);
+	}
 	if (after) {
 		mech_list(&r->caps_after, &mechs);
 		emit(c, "auth-offered", SEV_OK, r, "port %d offers AUTH %s over TLS",
@@ -403,6 +435,8 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 		     "(--insecure-auth would send it readable)", r->port);
 		return;
 	}
+	if (r->auth_status == AUTH_SKIPPED_NO_MECH && oauth_only(port_result_final_caps(r)))
+		return; /* rule_auth said it: OAuth only */
 	if (r->auth_status == AUTH_SKIPPED_NO_MECH) {
 		struct buf m;
 		buf_init(&m);
@@ -436,8 +470,14 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 			     "(no SCRAM server signature)", r->port, a->mech);
 		return;
 	}
-	/* Every form failed: the last reply says why. */
-	const struct auth_attempt *a = &r->auth[r->nauth - 1];
+	/* Every form failed: the last answered attempt says why. An attempt
+	 * without an answer (timeout, closed) is the session's finding. */
+	size_t last = r->nauth;
+	while (last > 0 && !r->auth[last - 1].code && !r->auth[last - 1].error)
+		last--;
+	if (last == 0)
+		return;
+	const struct auth_attempt *a = &r->auth[last - 1];
 	if (a->error && !a->code) {
 		emit(c, "auth-mechanism-broken", unless_other_path(c, SEV_WARNING), r,
 		     "port %d: %s failed on our side: %s", r->port, a->mech, a->error);
@@ -450,7 +490,7 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 		id = "auth-mechanism-broken";
 	struct buf forms;
 	buf_init(&forms);
-	for (size_t i = 0; i < r->nauth; i++)
+	for (size_t i = 0; i < last; i++)
 		buf_printf(&forms, "%s\"%s\"", i ? " and " : "", r->auth[i].username);
 	struct buf text;
 	buf_init(&text);
@@ -458,9 +498,12 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 	escape_ascii(&text, words, strlen(words));
 	enum severity sev = !strcmp(id, "auth-temporary-failure") ? SEV_WARNING
 			  : any_auth_ok(c) ? SEV_WARNING : SEV_CRITICAL;
-	emit(c, id, sev, r, "port %d rejected the login %s with %s: %d%s%s %s%s%s", r->port,
+	emit(c, id, sev, r, "port %d rejected the login %s with %s: %d%s%s %s%s%s%s%s%s", r->port,
 	     buf_cstr(&forms), a->mech, a->code, a->enhanced[0] ? " " : "", a->enhanced,
-	     buf_cstr(&text), a->error ? " - " : "", a->error ? a->error : "");
+	     buf_cstr(&text), a->error ? " - " : "", a->error ? a->error : "",
+	     last < r->nauth ? "; the other form \"" : "",
+	     last < r->nauth ? r->auth[last].username : "",
+	     last < r->nauth ? "\" got no answer (the session ended first)" : "");
 	buf_free(&forms);
 	buf_free(&text);
 }

@@ -11,11 +11,13 @@
 #include "explain.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "findings.h"
 #include "interpret.h"
+#include "reply.h"
 
 static const struct {
 	const char *code;
@@ -65,49 +67,55 @@ static const struct {
 	const char *a, *b;
 	const char *id;
 	const char *says;
+	bool generic;            /* only when nothing more specific is found */
 } sentences[] = {
-	{ "does not seem to support encrypted passwords", NULL, "auth-mechanism-unsupported", "Thunderbird: the server offers no challenge-response method; choose \"Normal password\"" },
-	{ "plaintext password", NULL, "auth-mechanism-unsupported", "the server does not take plain passwords; choose an encrypted method" },
-	{ "none of the authentication methods", NULL, "auth-mechanism-unsupported", "no authentication method in common" },
-	{ "secure password authentication", NULL, "spa-not-supported", "the program tried Secure Password Authentication (NTLM)" },
-	{ "advertise that feature", NULL, "starttls-missing", "Thunderbird: STARTTLS was chosen but the server does not offer it" },
-	{ "does not support the connection encryption type", NULL, "tls-mode-mismatch", "Outlook: the chosen encryption does not match the port" },
-	{ "encryption type you have specified", NULL, "tls-mode-mismatch", "Outlook: the chosen encryption does not match the port" },
-	{ "incorrect greeting", NULL, "greeting-refused", "the server did not greet with 220" },
-	{ "certificate", "expired", "cert-expired", "the server's certificate has expired" },
-	{ "certificate", "belongs to a different site", "cert-hostname-mismatch", "the certificate is for another name" },
-	{ "certificate", "does not match", "cert-hostname-mismatch", "the certificate is for another name" },
-	{ "certificate", "not trusted", "cert-untrusted", "the certificate is not trusted" },
-	{ "certificate", "untrusted", "cert-untrusted", "the certificate is not trusted" },
-	{ "certificate", "unknown issuer", "cert-untrusted", "the certificate's issuer is not trusted" },
-	{ "certificate", "self-signed", "cert-untrusted", "the certificate is self-signed" },
-	{ "security exception", NULL, "cert-untrusted", "Thunderbird asks to accept an untrusted certificate" },
-	{ "connecting to outgoing server", "failed", "connection-failed", "Thunderbird: connecting to the outgoing server failed" },
-	{ "refusing smtp connections", NULL, "connection-failed", "the server may be down or refuses SMTP connections" },
-	{ "unable to connect to your outgoing", NULL, "connection-failed", "Outlook: cannot connect to the outgoing server" },
-	{ "cannot connect to the outgoing", NULL, "connection-failed", "cannot connect to the outgoing server" },
-	{ "cannot connect to outgoing", NULL, "connection-failed", "cannot connect to the outgoing server" },
-	{ "cannot send message using the server", NULL, "connection-failed", "Apple Mail: the outgoing server could not be used" },
-	{ "couldn't connect", NULL, "connection-failed", "the program could not connect to the server" },
-	{ "cannot connect", NULL, "connection-failed", "the program could not connect to the server" },
-	{ "can't connect", NULL, "connection-failed", "the program could not connect to the server" },
-	{ "connection refused", NULL, "port-refused", "the server's address refused the connection" },
-	{ "could not connect", NULL, "connection-failed", "the program could not connect to the server" },
-	{ "login to server", "failed", "auth-failed", "Thunderbird: the login was refused" },
-	{ "unable to authenticate", NULL, "auth-failed", "the login was refused" },
-	{ "authentication unsuccessful", NULL, "auth-failed", "the login was refused" },
-	{ "authentication failed", NULL, "auth-failed", "the login was refused" },
-	{ "rejected", "password", "auth-failed", "the password was rejected" },
-	{ "incorrect password", NULL, "auth-failed", "the password was rejected" },
-	{ "password is incorrect", NULL, "auth-failed", "the password was rejected" },
-	{ "application-specific password", NULL, "auth-app-password", "an app password is needed" },
-	{ "app password", NULL, "auth-app-password", "an app password is needed" },
-	{ "requires authentication", NULL, "auth-required", "the server wants the program to log in" },
-	{ "size of the message", NULL, "message-too-large", "the message is too large" },
-	{ "message is too large", NULL, "message-too-large", "the message is too large" },
-	{ "exceeds the maximum size", NULL, "message-too-large", "the message is too large" },
-	{ "timed out", NULL, "session-timeout", "the server did not answer in time" },
-	{ "timeout", NULL, "session-timeout", "the server did not answer in time" },
+	{ "does not seem to support encrypted passwords", NULL, "auth-mechanism-unsupported", "Thunderbird: the server offers no challenge-response method; choose \"Normal password\"", false },
+	{ "plaintext password", NULL, "auth-mechanism-unsupported", "the server does not take plain passwords; choose an encrypted method", false },
+	{ "none of the authentication methods", NULL, "auth-mechanism-unsupported", "no authentication method in common", false },
+	{ "secure password authentication", NULL, "spa-not-supported", "the program tried Secure Password Authentication (NTLM)", false },
+	{ "advertise that feature", NULL, "starttls-missing", "Thunderbird: STARTTLS was chosen but the server does not offer it", false },
+	{ "does not support the connection encryption type", NULL, "tls-mode-mismatch", "Outlook: the chosen encryption does not match the port", false },
+	{ "encryption type you have specified", NULL, "tls-mode-mismatch", "Outlook: the chosen encryption does not match the port", false },
+	{ "incorrect greeting", NULL, "greeting-refused", "the server did not greet with 220", false },
+	{ "certificate", "expired", "cert-expired", "the server's certificate has expired", false },
+	{ "certificate", "belongs to a different site", "cert-hostname-mismatch", "the certificate is for another name", false },
+	{ "certificate", "does not match", "cert-hostname-mismatch", "the certificate is for another name", false },
+	{ "certificate", "not trusted", "cert-untrusted", "the certificate is not trusted", false },
+	{ "certificate", "untrusted", "cert-untrusted", "the certificate is not trusted", false },
+	{ "certificate", "unknown issuer", "cert-untrusted", "the certificate's issuer is not trusted", false },
+	{ "certificate", "self-signed", "cert-untrusted", "the certificate is self-signed", false },
+	{ "security exception", NULL, "cert-untrusted", "Thunderbird asks to accept an untrusted certificate", false },
+	{ "connecting to outgoing server", "failed", "connection-failed", "Thunderbird: connecting to the outgoing server failed", false },
+	{ "refusing smtp connections", NULL, "connection-failed", "the server may be down or refuses SMTP connections", false },
+	{ "unable to connect to your outgoing", NULL, "connection-failed", "Outlook: cannot connect to the outgoing server", false },
+	{ "cannot connect to the outgoing", NULL, "connection-failed", "cannot connect to the outgoing server", false },
+	{ "cannot connect to outgoing", NULL, "connection-failed", "cannot connect to the outgoing server", false },
+	{ "cannot send message using the server", NULL, "connection-failed", "Apple Mail: the outgoing server could not be used", true },
+	{ "lost in the middle of the transaction", NULL, "connection-lost", "the connection broke while the message was being sent", false },
+	{ "connection to the outgoing server", "failed", "connection-failed", "the connection to the outgoing server failed", false },
+	{ "verify the identity of the server", NULL, "cert-untrusted", "the program cannot verify the server's certificate", false },
+	{ "is incorrect", "password", "auth-failed", "the user name or the password was refused", false },
+	{ "sender address", "rejected", "sender-rejected", "the server refused the sender address", false },
+	{ "couldn't connect", NULL, "connection-failed", "the program could not connect to the server", false },
+	{ "cannot connect", NULL, "connection-failed", "the program could not connect to the server", false },
+	{ "can't connect", NULL, "connection-failed", "the program could not connect to the server", false },
+	{ "connection refused", NULL, "port-refused", "the server's address refused the connection", false },
+	{ "could not connect", NULL, "connection-failed", "the program could not connect to the server", false },
+	{ "login to server", "failed", "auth-failed", "Thunderbird: the login was refused", false },
+	{ "unable to authenticate", NULL, "auth-failed", "the login was refused", false },
+	{ "authentication unsuccessful", NULL, "auth-failed", "the login was refused", false },
+	{ "authentication failed", NULL, "auth-failed", "the login was refused", false },
+	{ "rejected", "password", "auth-failed", "the password was rejected", false },
+	{ "incorrect password", NULL, "auth-failed", "the password was rejected", false },
+	{ "password is incorrect", NULL, "auth-failed", "the password was rejected", false },
+	{ "application-specific password", NULL, "auth-app-password", "an app password is needed", false },
+	{ "app password", NULL, "auth-app-password", "an app password is needed", false },
+	{ "requires authentication", NULL, "auth-required", "the server wants the program to log in", false },
+	{ "size of the message", NULL, "message-too-large", "the message is too large", false },
+	{ "message is too large", NULL, "message-too-large", "the message is too large", false },
+	{ "exceeds the maximum size", NULL, "message-too-large", "the message is too large", false },
+	{ "timed out", NULL, "session-timeout", "the server did not answer in time", false },
+	{ "timeout", NULL, "session-timeout", "the server did not answer in time", false },
 };
 
 /* ---- finding a reply in free text ---- */
@@ -166,6 +174,19 @@ static bool preceded_by_port(const char *text, size_t i)
 	return j >= 4 && !ascii_ncasecmp(text + j - 4, "port", 4);
 }
 
+/* "404 Not Found" is a web server, not a mail server. */
+static bool http_phrase(const char *after)
+{
+	static const char *const phrases[] = {
+		" not found", " bad request", " forbidden", " internal server error",
+		" moved permanently", " service unavailable", " bad gateway", " unauthorized",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(phrases); i++)
+		if (!ascii_ncasecmp(after, phrases[i], strlen(phrases[i])))
+			return true;
+	return false;
+}
+
 struct found_reply {
 	int code;
 	bool inferred;
@@ -197,7 +218,7 @@ static bool find_reply(const char *text, struct found_reply *f)
 			elen = enhanced_at(s + 4, s[0] - '0', enh);
 		if (elen)
 			score += 3;
-		if (score < 2 || score <= best)
+		if (score < 2 || score <= best || http_phrase(s + 3))
 			continue;
 		best = score;
 		f->code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
@@ -243,6 +264,43 @@ static bool find_reply(const char *text, struct found_reply *f)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * The reply's words, its continuation lines joined with a space and
+ * stripped of their "550-5.7.1 " prefixes, so phrases that span lines are
+ * found.
+ */
+static char *reply_lines_text(const char *input, const struct found_reply *f,
+			      struct arena *a)
+{
+	struct buf b;
+	buf_init(&b);
+	const char *p = input + f->text_start, *end = input + f->text_end;
+	char head[4];
+	snprintf(head, sizeof head, "%03d", f->code);
+	while (p < end) {
+		size_t n = strcspn(p, "\r\n");
+		if (p + n > end)
+			n = (size_t)(end - p);
+		buf_append(&b, p, n);
+		p += n;
+		while (p < end && (*p == '\r' || *p == '\n'))
+			p++;
+		if (p >= end)
+			break;
+		buf_putc(&b, ' ');
+		if (!strncmp(p, head, 3) && (p[3] == '-' || p[3] == ' ')) {
+			p += 4;
+			if (f->enhanced[0] && !strncmp(p, f->enhanced, strlen(f->enhanced)))
+				p += strlen(f->enhanced);
+			while (p < end && *p == ' ')
+				p++;
+		}
+	}
+	char *s = arena_strndup(a, buf_cstr(&b), b.len);
+	buf_free(&b);
+	return s;
 }
 
 /* ---- findings ---- */
@@ -322,7 +380,9 @@ void explain(const char *input, struct arena *a, struct explanation *e)
 		e->code = f.code;
 		e->code_inferred = f.inferred;
 		memcpy(e->enhanced, f.enhanced, sizeof e->enhanced);
-		e->reply_text = arena_strndup(a, input + f.text_start, f.text_end - f.text_start);
+		e->reply_text = reply_lines_text(input, &f, a);
+		if (!f.enhanced[0] && !f.inferred)
+			reply_find_enhanced(e->reply_text, f.code, f.enhanced);
 		const struct reply_rule *r = interpret_reply(ctx, f.code, f.enhanced, e->reply_text);
 		if (r) {
 			const char *detail = enhanced_meaning(f.enhanced);
@@ -338,12 +398,16 @@ void explain(const char *input, struct arena *a, struct explanation *e)
 		}
 	}
 
-	for (size_t i = 0; i < ARRAY_LEN(sentences); i++) {
-		if (!ascii_strcasestr(input, sentences[i].a))
-			continue;
-		if (sentences[i].b && !ascii_strcasestr(input, sentences[i].b))
-			continue;
-		add(e, a, sentences[i].id, 0, sentences[i].says);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ARRAY_LEN(sentences); i++) {
+			if (sentences[i].generic != (pass == 1) || (pass == 1 && e->d.n))
+				continue;
+			if (!ascii_strcasestr(input, sentences[i].a))
+				continue;
+			if (sentences[i].b && !ascii_strcasestr(input, sentences[i].b))
+				continue;
+			add(e, a, sentences[i].id, 0, sentences[i].says);
+		}
 	}
 
 	/* Server words without a code ("Relay access denied"). */

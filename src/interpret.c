@@ -21,6 +21,36 @@ const struct reply_rule reply_rules[] = {
 	{ ANY, 200, 299, NULL, NULL, "accepted", "the command was accepted" },
 	{ ANY, 334, 334, NULL, NULL, "accepted", "the server waits for the next authentication step" },
 
+	/* Specific words first: they beat the code ranges below. */
+	{ ANY, 500, 599, "5.7.23", NULL, "sender-policy", "SPF check of the sender's domain failed" },
+	{ ANY, 500, 599, "5.7.26", NULL, "sender-policy", "the message failed the sender domain's authentication checks" },
+	{ ANY, 500, 599, "5.7.27", NULL, "sender-policy", "the sender's domain accepts no mail (null MX)" },
+	{ ANY, 400, 599, NULL, "tls 1.0 and 1.1", "tls-protocol-old", "the client's TLS version is too old for the server" },
+	{ ANY, 400, 599, NULL, "tls version", "tls-protocol-old", "the client's TLS version is not accepted" },
+	{ MR, 400, 599, NULL, "client host rejected: access denied", "relay-denied", "the sender must log in to send through this server" },
+	{ ANY, 400, 599, NULL, "client host rejected", "client-blocked", "the server refuses this client's address or host name" },
+	{ ANY, 400, 599, NULL, "cannot find your hostname", "client-blocked", "the client's address has no valid host name in DNS" },
+	{ ANY, 400, 599, NULL, "cannot find your reverse hostname", "client-blocked", "the client's address has no reverse DNS name" },
+	{ ANY, 400, 599, NULL, "not authorized to send email directly", "client-blocked", "the server takes no mail straight from this address; send through the provider's server" },
+	{ ANY, 400, 599, NULL, "black list", "client-blocked", "the client's address is on a block list" },
+	{ ANY, 400, 599, NULL, "spamcop", "client-blocked", "the client's address is on the SpamCop block list" },
+	{ ANY, 400, 599, NULL, "not accepted from this ip", "client-blocked", "the server refuses traffic from this address" },
+	{ ANY, 500, 599, NULL, "[tss0", "client-blocked", "the provider refuses or defers mail from this address" },
+	{ ANY, 400, 599, NULL, "too many login attempts", "rate-limited", "too many logins from this address; wait before trying again" },
+	{ ANY, 400, 599, NULL, "submissionquotaexceeded", "rate-limited", "the account sent more than its sending limit allows" },
+	{ ANY, 400, 599, NULL, "sending limit", "rate-limited", "the account reached its sending limit" },
+	{ ANY, 400, 599, NULL, "at a rate", "rate-limited", "mail arrives faster than the receiver accepts it" },
+	{ ANY, 400, 599, NULL, "unrecognized authentication type", "auth-mechanism-unsupported", "the server does not know this authentication method" },
+	{ ANY, 400, 599, NULL, "send as this sender", "sender-rejected", "the account may not send as this address" },
+	{ ANY, 400, 599, NULL, "sender verify failed", "sender-rejected", "the server could not verify the sender address" },
+	{ ANY, 400, 599, NULL, "domain name required for sender", "sender-rejected", "the sender address has no domain" },
+	{ ANY, 400, 599, NULL, "sender address rejected", "sender-rejected", "the sender address was refused" },
+	{ ANY, 400, 599, NULL, "badmailfrom", "sender-rejected", "the sender address is on the server's refused list" },
+	{ ANY, 400, 599, NULL, "turn on smtp authentication", "auth-required", "the server wants the mail program to log in" },
+	{ ANY, 400, 599, NULL, "relay", "relay-denied", "the server does not pass mail on to this domain for this sender" },
+	{ ANY, 400, 599, NULL, "policy reasons", "message-rejected", "the message was refused by the receiver's policy" },
+	{ ANY, 400, 599, NULL, "user doesn't have", "recipient-unknown", "the recipient's account does not exist" },
+
 	/* Rate limiting and temporary blocks: never a missing feature. */
 	{ ANY, 421, 421, "4.7.", NULL, "rate-limited", "the server limits connections or messages from this address" },
 	{ ANY, 421, 421, NULL, "too many", "rate-limited", "too many connections or messages from this address" },
@@ -69,7 +99,7 @@ const struct reply_rule reply_rules[] = {
 	{ ANY, 500, 599, NULL, "authentication is required", "auth-required", "the server wants authentication first" },
 
 	/* Client blocked by address. */
-	{ ANY, 500, 599, NULL, "blocked using", "client-blocked", "the client's address is on a DNS block list" },
+	{ ANY, 400, 599, NULL, "blocked using", "client-blocked", "the client's address is on a DNS block list" },
 	{ ANY, 500, 599, NULL, "spamhaus", "client-blocked", "the client's address is on the Spamhaus block list" },
 	{ ANY, 500, 599, NULL, "blacklist", "client-blocked", "the client's address is on a block list" },
 	{ ANY, 500, 599, NULL, "blocklist", "client-blocked", "the client's address is on a block list" },
@@ -81,7 +111,6 @@ const struct reply_rule reply_rules[] = {
 
 	/* Relaying. */
 	{ ANY, 500, 599, "5.7.54", NULL, "relay-denied", "the server does not relay to this domain" },
-	{ ANY, 500, 599, NULL, "relay", "relay-denied", "the server does not pass mail on to this domain for this sender" },
 	{ ANY, 500, 599, NULL, "rcpthosts", "relay-denied", "the server does not pass mail on to this domain (qmail rcpthosts)" },
 	{ ANY, 500, 599, NULL, "we do not relay", "relay-denied", "the server does not relay" },
 	{ MR, 500, 599, NULL, "client host rejected: access denied", "relay-denied", "the sender must log in to send through this server" },
@@ -92,13 +121,11 @@ const struct reply_rule reply_rules[] = {
 	{ ANY, 500, 599, NULL, "not owned by", "sender-rejected", "the sender address does not belong to the logged-in user" },
 	{ ANY, 500, 599, NULL, "sender address rejected", "sender-rejected", "the sender address was refused" },
 	{ ANY, 500, 599, "5.1.8", NULL, "sender-rejected", "the sender's domain is not valid" },
+	{ ANY, 400, 499, "4.1.8", NULL, "sender-rejected", "the sender's domain is not valid (for now)" },
 	{ ANY, 500, 599, "5.1.7", NULL, "sender-rejected", "the sender address is malformed" },
 	{ CTX_MAIL, 500, 599, NULL, NULL, "sender-rejected", "the sender address was refused" },
 
 	/* Policy on the receiving side. */
-	{ ANY, 500, 599, "5.7.23", NULL, "sender-policy", "SPF check of the sender's domain failed" },
-	{ ANY, 500, 599, "5.7.26", NULL, "sender-policy", "the message failed the sender domain's authentication checks" },
-	{ ANY, 500, 599, "5.7.27", NULL, "sender-policy", "the sender's domain accepts no mail (null MX)" },
 	{ ANY, 500, 599, NULL, "dmarc", "sender-policy", "the message failed the sender domain's DMARC policy" },
 	{ ANY, 500, 599, NULL, "spf", "sender-policy", "the message failed the sender domain's SPF check" },
 	{ ANY, 500, 599, NULL, "unsolicited", "message-rejected", "the message looks like spam to the receiver" },

@@ -336,19 +336,78 @@ static bool name_matches(const struct kb_program *p, const char *q, bool exact)
 	return false;
 }
 
+/* Split into lower-case words; "macintosh" counts as "mac". */
+static size_t tokens(const char *s, char out[][32], size_t max)
+{
+	size_t n = 0;
+	while (*s && n < max) {
+		while (*s && !isalnum((unsigned char)*s))
+			s++;
+		size_t len = 0;
+		while (*s && (isalnum((unsigned char)*s) || *s == '.') && len < 31)
+			out[n][len++] = (char)tolower((unsigned char)*s++);
+		while (len && out[n][len - 1] == '.')
+			len--;
+		if (!len)
+			continue;
+		out[n][len] = '\0';
+		if (!strcmp(out[n], "macintosh") || !strcmp(out[n], "macos"))
+			strcpy(out[n], "mac");
+		n++;
+	}
+	return n;
+}
+
+/* Every word of the query is a word of this name (in any order). */
+static bool words_match(const char *name, const char *platform, char q[][32], size_t nq)
+{
+	char w[24][32];
+	size_t nw = tokens(name, w, 20);
+	nw += tokens(platform, w + nw, 24 - nw);
+	for (size_t i = 0; i < nq; i++) {
+		bool found = false;
+		for (size_t k = 0; k < nw && !found; k++)
+			found = !strcmp(q[i], w[k]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static bool program_words_match(const struct kb_program *p, char q[][32], size_t nq)
+{
+	if (words_match(p->id, p->platform, q, nq) || words_match(p->name, p->platform, q, nq))
+		return true;
+	for (size_t i = 0; i < p->aliases.n; i++)
+		if (words_match(p->aliases.items[i], p->platform, q, nq))
+			return true;
+	return false;
+}
+
+/* level 2: exact name; 1: the same words in any order; 0: a unique prefix */
+static bool matches_at(const struct kb_program *p, int level, const char *q,
+		       char words[][32], size_t nwords)
+{
+	if (level == 2)
+		return name_matches(p, q, true);
+	if (level == 1)
+		return nwords && program_words_match(p, words, nwords);
+	return name_matches(p, q, false);
+}
+
 const struct kb_program *kb_find(const struct kb *kb, const char *name,
 				 struct buf *candidates)
 {
-	char q[128];
+	char q[128], words[16][32];
 	kb_normalize(name, q, sizeof q);
 	if (!*q)
 		return NULL;
-	/* An exact name wins; else a unique prefix. */
-	for (int exact = 1; exact >= 0; exact--) {
+	size_t nwords = tokens(name, words, 16);
+	for (int level = 2; level >= 0; level--) {
 		const struct kb_program *found = NULL;
 		size_t nfound = 0;
 		for (size_t i = 0; i < kb->n; i++) {
-			if (!name_matches(&kb->programs[i], q, exact))
+			if (!matches_at(&kb->programs[i], level, q, words, nwords))
 				continue;
 			found = &kb->programs[i];
 			nfound++;
@@ -358,10 +417,11 @@ const struct kb_program *kb_find(const struct kb *kb, const char *name,
 		if (nfound > 1) {
 			if (candidates)
 				for (size_t i = 0; i < kb->n; i++)
-					if (name_matches(&kb->programs[i], q, exact))
-						buf_printf(candidates, "%s%s (%s)",
-							   candidates->len ? ", " : "",
-							   kb->programs[i].id, kb->programs[i].name);
+					if (matches_at(&kb->programs[i], level, q, words, nwords))
+						buf_printf(candidates, "%s%s (%s, %s)",
+							   candidates->len ? "; " : "",
+							   kb->programs[i].id, kb->programs[i].name,
+							   kb->programs[i].platform);
 			return NULL;
 		}
 	}

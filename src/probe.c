@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "interpret.h"
+
 const struct state_info probe_states[PS_COUNT] = {
 	[PS_CONNECTING] = { "CONNECT", "connecting", PH_CONNECT },
 	[PS_TLS_HANDSHAKE] = { "TLS-HANDSHAKE", "in the TLS handshake", PH_TLS },
@@ -136,10 +138,10 @@ static const struct ehlo_caps *caps_now(const struct probe *p)
 
 /* ---- building the group of commands ---- */
 
-static void append(char *dst, const char *s)
+static void append(char *dst, bool first, const char *s)
 {
 	size_t n = strlen(dst);
-	if (n && n + 2 < PROBE_LINE_MAX) {
+	if (!first && n + 2 < PROBE_LINE_MAX) {
 		memcpy(dst + n, "\r\n", 3);
 		n += 2;
 	}
@@ -151,8 +153,9 @@ static void push(struct probe *p, enum probe_state st, const char *line,
 		 const char *shown, bool secret)
 {
 	struct probe_action *a = p->act;
-	append(a->line, line);
-	append(a->shown, shown ? shown : line);
+	append(a->line, a->ncmds == 0, line);
+	append(a->shown, a->ncmds == 0, shown ? shown : line);
+	a->ncmds++;
 	a->secret |= secret;
 	if (st == PS_QUIT) {
 		p->quit_sent = true;
@@ -194,7 +197,7 @@ static void settle(struct probe *p, uint64_t now)
 		return;
 	if (p->npending > 0) {
 		set_state(p, p->pending[0], now);
-		if (a->line[0])
+		if (a->ncmds)
 			a->kind = ACT_SEND;
 		return;
 	}
@@ -366,7 +369,7 @@ static void advance(struct probe *p)
 				struct mech_test *t = &res->mech_tests[res->nmech_tests++];
 				const char *name = c->mech_names[p->mech_next++];
 				snprintf(t->mech, sizeof t->mech, "%s", name);
-				t->before_tls = p->pre_tls_tests;
+				t->before_tls = !res->tls.ok;
 				char line[64];
 				snprintf(line, sizeof line, "AUTH %s", name);
 				push(p, PS_MECH_TRY, line, NULL, false);
@@ -560,9 +563,11 @@ static void on_auth(struct probe *p, const struct reply *r)
 		stop_on_reply(p, PS_AUTH, r, "AUTH");
 		return;
 	}
-	/* Rejected: once more with the other form of the user name. */
+	/* Rejected: once more with the other form of the user name, unless the
+	 * server said why, and it was not the credentials (5.7.139: AUTH off). */
+	const struct reply_rule *why = interpret_reply(CTX_AUTH, r->code, r->enhanced, r->text);
 	if (r->code == 535 && !client_error && p->auth_form == 0 && o->alt_user &&
-	    start_auth(p, 1))
+	    why && !strcmp(why->id, "auth-failed") && start_auth(p, 1))
 		return;
 	advance(p);
 }

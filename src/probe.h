@@ -74,6 +74,7 @@ enum probe_action_kind {
 struct probe_action {
 	enum probe_action_kind kind;
 	bool secret;                  /* line holds credentials: wipe after use */
+	int ncmds;                    /* commands in line (one may be empty) */
 	char line[PROBE_LINE_MAX];    /* commands, CRLF between them, none at end */
 	char shown[PROBE_LINE_MAX];   /* the same as the transcript shows it */
 };

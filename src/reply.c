@@ -78,7 +78,19 @@ static size_t parse_num3(const char *s)
 	return n;
 }
 
+static size_t parse_enhanced_end(const char *text, int code, char out[16], const char *ends);
+
 size_t reply_parse_enhanced(const char *text, int code, char out[16])
+{
+	return parse_enhanced_end(text, code, out, " \t");
+}
+
+size_t reply_parse_enhanced_loose(const char *text, int code, char out[16])
+{
+	return parse_enhanced_end(text, code, out, " \t)-,;");
+}
+
+static size_t parse_enhanced_end(const char *text, int code, char out[16], const char *ends)
 {
 	const char *s = text;
 	char cls = s[0];
@@ -95,11 +107,25 @@ size_t reply_parse_enhanced(const char *text, int code, char out[16])
 	if (!n2)
 		return 0;
 	size_t len = 3 + n1 + n2;
-	if (s[len] != '\0' && s[len] != ' ' && s[len] != '\t')
+	if (s[len] != '\0' && !strchr(ends, s[len]))
 		return 0;
 	memcpy(out, s, len);
 	out[len] = '\0';
 	return s[len] ? len + 1 : len;
+}
+
+/* qmail and others write "(#5.7.1)" at the end instead of a prefix. */
+size_t reply_find_enhanced(const char *text, int code, char out[16])
+{
+	for (const char *p = strchr(text, '#'); p; p = strchr(p + 1, '#')) {
+		char tmp[16];
+		size_t n = reply_parse_enhanced_loose(p + 1, code, tmp);
+		if (n) {
+			memcpy(out, tmp, sizeof tmp);
+			return n;
+		}
+	}
+	return 0;
 }
 
 const char *reply_words(const char *text, const char *enhanced)
@@ -170,7 +196,8 @@ static void finish_reply(struct reply_parser *p)
 	r->lines = p->lines;
 	r->bare_lf = p->bare_lf;
 	r->overlong = p->overlong;
-	reply_parse_enhanced(r->lines[0], r->code, r->enhanced);
+	if (!reply_parse_enhanced(r->lines[0], r->code, r->enhanced))
+		reply_find_enhanced(p->text.data, r->code, r->enhanced);
 
 	r->text = p->text.data;
 }

@@ -90,6 +90,12 @@ const char *reply_error_str(enum reply_error e);
  */
 size_t reply_parse_enhanced(const char *text, int code, char out[16]);
 
+/* The same, where the code may end in ')', '-', ',' or ';'. */
+size_t reply_parse_enhanced_loose(const char *text, int code, char out[16]);
+
+/* An enhanced code written "#5.7.1" inside the text (qmail). */
+size_t reply_find_enhanced(const char *text, int code, char out[16]);
+
 /* The reply's words after its enhanced code, if the text starts with it. */
 const char *reply_words(const char *text, const char *enhanced);
 

@@ -179,7 +179,10 @@ static void attempt(struct json *j, const struct auth_attempt *a)
 	json_key(j, "ok");
 	json_bool(j, a->ok);
 	json_key(j, "server_verified");
-	json_bool(j, a->server_verified);
+	if (!strncmp(a->mech, "SCRAM-", 6))
+		json_bool(j, a->server_verified);
+	else
+		json_null(j);  /* only SCRAM lets the server prove itself */
 	json_key(j, "error");
 	json_string(j, a->error);
 }

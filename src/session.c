@@ -231,17 +231,18 @@ static bool flush(struct session *s)
  * that carries credentials is wiped from the output buffer once written;
  * the transcript only ever sees the shown form.
  */
-static void send_group(struct session *s, const char *line, const char *shown,
-		       bool secret)
+static void send_group(struct session *s, int ncmds, const char *line,
+		       const char *shown, bool secret)
 {
-	if (!*line)
+	if (ncmds == 0)
 		return;
-	for (const char *p = shown; *p;) {
+	for (const char *p = shown;;) {
 		size_t n = strcspn(p, "\r\n");
 		trace(s, 'C', p, n);
 		p += n;
-		while (*p == '\r' || *p == '\n')
-			p++;
+		if (!*p)
+			break;
+		p += *p == '\r' && p[1] == '\n' ? 2 : 1;
 	}
 	buf_puts(&s->out, line);
 	buf_puts(&s->out, "\r\n");
@@ -597,14 +598,14 @@ static void dispatch(struct session *s, enum probe_event_kind ev,
 		update_interest(s);
 		break;
 	case ACT_SEND:
-		send_group(s, act.line, act.shown, act.secret);
+		send_group(s, act.ncmds, act.line, act.shown, act.secret);
 		update_interest(s);
 		break;
 	case ACT_START_TLS:
 		start_tls(s);
 		break;
 	case ACT_QUIT:
-		send_group(s, act.line, act.shown, act.secret);
+		send_group(s, act.ncmds, act.line, act.shown, act.secret);
 		close_conn(s, true);
 		finish(s);
 		break;
