@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "autoconfig.h"
 #include "diagnose.h"
 #include "findings.h"
 #include "probe.h"
@@ -448,12 +449,81 @@ START_TEST(every_id_has_a_meaning)
 }
 END_TEST
 
+/* What Thunderbird's guess would take, from the same kind of results. */
+struct tbcase {
+	const char *name;
+	struct port_def ports[3];
+	size_t nports;
+	const char *before_tls_ehlo;   /* replaces the clear EHLO of 587, or NULL */
+	int port;                      /* 0: nothing chosen */
+	enum security sec;
+	const char *auth;
+	bool works, weaker;
+};
+
+static const struct tbcase tbcases[] = {
+	{ "implicit TLS with a good certificate wins",
+	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) }, 2, NULL,
+	  465, SECURITY_TLS, "Normal password", true, false },
+	{ "a bad certificate on 465 sends it to 587",
+	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE, VERIFY_UNTRUSTED) }, 2, NULL,
+	  587, SECURITY_STARTTLS, "Normal password", true, false },
+	{ "CRAM-MD5 seen before STARTTLS but gone after it",
+	  { P(587, MODE_STARTTLS, SECURE) }, 1,
+	  "250-mail.test\r\n250-AUTH CRAM-MD5\r\n250 STARTTLS\r\n",
+	  587, SECURITY_STARTTLS, "Encrypted password", false, false },
+	{ "only a clear-text port",
+	  { P(587, MODE_STARTTLS, CLEAR_AUTH) }, 1, NULL,
+	  587, SECURITY_NONE, "Normal password", true, false },
+	{ "nothing answers",
+	  { P(587, MODE_STARTTLS, REFUSED), P(465, MODE_TLS, REFUSED) }, 2, NULL,
+	  0, 0, NULL, false, false },
+};
+
+START_TEST(thunderbird_guess)
+{
+	const struct tbcase *t = &tbcases[_i];
+	struct host_result h;
+	memset(&h, 0, sizeof h);
+	h.name = "mail.test";
+	h.dns_ok = true;
+	h.nports = t->nports;
+	h.ports = calloc(t->nports, sizeof *h.ports);
+	for (size_t i = 0; i < t->nports; i++) {
+		build(&h.ports[i], &t->ports[i]);
+		if (t->before_tls_ehlo && h.ports[i].port == 587)
+			caps(&h.ports[i].caps_before, t->before_tls_ehlo);
+	}
+	struct diag_params p = { .credentials = false };
+	range_below(30, &p.cert_warn);
+	range_below(7, &p.cert_crit);
+	struct arena a = { 0 };
+	struct diagnosis d;
+	diagnose(&h, &p, &a, &d);
+	struct tb_guess g;
+	tb_guess(&h, &d, &a, &g);
+	ck_assert_msg(g.decided == (t->port != 0), "%s: decided %d", t->name, g.decided);
+	if (t->port) {
+		ck_assert_int_eq(g.port, t->port);
+		ck_assert_int_eq(g.security, t->sec);
+		ck_assert_str_eq(g.auth, t->auth);
+		ck_assert_msg(g.works == t->works, "%s: works %d (%s)", t->name, g.works, g.verdict);
+		ck_assert_int_eq(g.weaker, t->weaker);
+	}
+	ck_assert_ptr_nonnull(g.verdict);
+	diagnosis_free(&d);
+	arena_free(&a);
+	host_result_free(&h);
+}
+END_TEST
+
 Suite *diagnose_suite(void)
 {
 	Suite *s = suite_create("diagnose");
 	TCase *tc = tcase_create("rules");
 	tcase_add_loop_test(tc, rule_table, 0, (int)ARRAY_LEN(cases));
 	tcase_add_test(tc, every_id_has_a_meaning);
+	tcase_add_loop_test(tc, thunderbird_guess, 0, (int)ARRAY_LEN(tbcases));
 	suite_add_tcase(s, tc);
 	return s;
 }
