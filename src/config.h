@@ -52,9 +52,11 @@ struct config {
 	const char *explain;        /* --explain TEXT: interpret offline */
 	const char *client;         /* --client NAME: steps for this program */
 	bool list_clients;          /* --list-clients */
+	bool list_findings;         /* --list-findings */
 
-	bool json, brief, verbose;
+	bool json, brief, verbose, prometheus;
 	bool color;               /* decided from isatty and NO_COLOR */
+	bool utf8;                /* the terminal's locale is UTF-8 */
 
 	char *argv_shown;         /* the options, for the report header */
 };

@@ -16,6 +16,8 @@
 #include "config.h"
 #include "diagnose.h"
 #include "explain.h"
+#include "findings.h"
+#include "json.h"
 #include "report.h"
 #include "run.h"
 #include "secret.h"
@@ -55,6 +57,8 @@ static void report_host(void *arg, const struct host_result *h)
 	if (cfg->json) {
 		report_json(cfg, h, &d, &o->advice, &out);
 		buf_putc(&out, '\n');
+	} else if (cfg->prometheus) {
+		report_prometheus(h, &d, o->reported == 0, &out);
 	} else {
 		if (o->reported > 0 && !cfg->brief)
 			buf_putc(&out, '\n');
@@ -70,10 +74,25 @@ static void report_host(void *arg, const struct host_result *h)
 	arena_free(&a);
 }
 
+static bool json_wanted;
+
 static int unknown(const char *msg, bool usage_hint)
 {
-	printf("SMTPCHECK UNKNOWN - %s\n", msg);
-	fflush(stdout);
+	if (json_wanted) {
+		struct buf b;
+		buf_init(&b);
+		buf_printf(&b, "{\"version\":\"%s\",\"status\":\"UNKNOWN\",\"exit_code\":3,"
+			   "\"summary\":\"", smtpcheck_version);
+		json_escape(&b, msg, strlen(msg));
+		buf_puts(&b, "\",\"error\":\"");
+		json_escape(&b, msg, strlen(msg));
+		buf_puts(&b, "\"}\n");
+		write_out(&b);
+		buf_free(&b);
+	} else {
+		printf("SMTPCHECK UNKNOWN - %s\n", msg);
+		fflush(stdout);
+	}
 	if (usage_hint)
 		fprintf(stderr, "Try 'smtpcheck --help' for the options.\n");
 	return STATUS_UNKNOWN;
@@ -149,6 +168,9 @@ int main(int argc, char **argv)
 	buf_init(&err);
 
 	signal(SIGPIPE, SIG_IGN);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json"))
+			json_wanted = true;
 
 	switch (options_parse(argc, argv, &cfg, &err)) {
 	case OPTIONS_EXIT_OK:
@@ -163,6 +185,14 @@ int main(int argc, char **argv)
 	}
 	case OPTIONS_RUN:
 		break;
+	}
+
+	if (cfg.list_findings) {
+		for (const struct finding_info *f = finding_catalogue; f->id; f++)
+			printf("%-28s %s\n", f->id, f->meaning);
+		config_free(&cfg);
+		buf_free(&err);
+		return 0;
 	}
 
 	struct kb kb;

@@ -72,12 +72,14 @@ static const char usage_text[] =
 "                          oe6, outlook express 6, eudora, thunderbird,\n"
 "                          mail); without it, pointers for common programs\n"
 "      --list-clients      list the mail programs smtpcheck knows\n"
+"      --list-findings     list every finding id with its meaning\n"
 "\n"
 "Offline:\n"
 "      --explain TEXT      interpret a reply or an error message a mail\n"
 "                          program showed, without connecting\n"
 "      --json              print one JSON document\n"
 "      --brief             print only the status line\n"
+"      --prometheus        print Prometheus metrics (textfile collector)\n"
 "  -v, --verbose           add the SMTP transcript of every port\n"
 "  -V, --version           print the version\n"
 "  -h, --help              print this help\n"
@@ -104,6 +106,8 @@ enum {
 	OPT_PASSWORD,
 	OPT_CLIENT,
 	OPT_LIST_CLIENTS,
+	OPT_PROMETHEUS,
+	OPT_LIST_FINDINGS,
 };
 
 static const struct option long_options[] = {
@@ -130,7 +134,9 @@ static const struct option long_options[] = {
 	{ "explain", required_argument, NULL, OPT_EXPLAIN },
 	{ "client", required_argument, NULL, OPT_CLIENT },
 	{ "list-clients", no_argument, NULL, OPT_LIST_CLIENTS },
+	{ "list-findings", no_argument, NULL, OPT_LIST_FINDINGS },
 	{ "brief", no_argument, NULL, OPT_BRIEF },
+	{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -510,8 +516,14 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		case OPT_LIST_CLIENTS:
 			cfg->list_clients = true;
 			break;
+		case OPT_LIST_FINDINGS:
+			cfg->list_findings = true;
+			break;
 		case OPT_BRIEF:
 			cfg->brief = true;
+			break;
+		case OPT_PROMETHEUS:
+			cfg->prometheus = true;
 			break;
 		case 'v':
 			cfg->verbose = true;
@@ -534,7 +546,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		}
 	}
 
-	if (cfg->list_clients) {
+	if (cfg->list_clients || cfg->list_findings) {
 		show_args(cfg, argc, argv);
 		return OPTIONS_RUN;
 	}
@@ -560,8 +572,13 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		buf_puts(err, "--password-file needs --user");
 		return OPTIONS_USAGE;
 	}
-	if (cfg->json && cfg->brief) {
-		buf_puts(err, "--json and --brief exclude each other");
+	if (cfg->prometheus && argc - optind > 1) {
+		buf_puts(err, "--prometheus takes one host (write one file per host for the "
+			 "textfile collector)");
+		return OPTIONS_USAGE;
+	}
+	if (cfg->json + cfg->brief + cfg->prometheus > 1) {
+		buf_puts(err, "--json, --brief and --prometheus exclude each other");
 		return OPTIONS_USAGE;
 	}
 	cfg->nhosts = (size_t)(argc - optind);
@@ -594,6 +611,12 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 
 	const char *nc = getenv("NO_COLOR");
 	cfg->color = isatty(STDOUT_FILENO) && !(nc && *nc);
+	const char *lc = getenv("LC_ALL");
+	if (!lc || !*lc)
+		lc = getenv("LC_CTYPE");
+	if (!lc || !*lc)
+		lc = getenv("LANG");
+	cfg->utf8 = lc && (strstr(lc, "UTF-8") || strstr(lc, "utf8") || strstr(lc, "UTF8"));
 	return OPTIONS_RUN;
 }
 

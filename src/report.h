@@ -31,6 +31,10 @@ void report_text(const struct config *cfg, const struct host_result *h,
 		 const struct diagnosis *d, const struct report_advice *ra,
 		 struct buf *out);
 
+/* --prometheus: text exposition format; first resets the HELP/TYPE lines. */
+void report_prometheus(const struct host_result *h, const struct diagnosis *d,
+		       bool first, struct buf *out);
+
 /* --list-clients */
 void report_clients_text(const struct kb *kb, struct buf *out);
 void report_clients_json(const struct kb *kb, struct buf *out);

@@ -245,6 +245,36 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 	buf_free(&addrs);
 }
 
+/* A continuation line of the port table: label, then wrapped text. */
+static void table_more(struct buf *out, const char *label, const char *text, bool escape)
+{
+	char head[24];
+	int n = snprintf(head, sizeof head, "      %-8s", label);
+	buf_append(out, head, (size_t)n);
+	struct buf e;
+	buf_init(&e);
+	if (escape)
+		escape_ascii(&e, text, strlen(text));
+	else
+		ascii_text(&e, text);
+	wrap(out, buf_cstr(&e), (size_t)n, (size_t)n);
+	buf_free(&e);
+}
+
+/* "554 5.7.1 Relay access denied", the server's own words, one line. */
+static void reply_line(struct buf *b, int code, const char *enh, const char *text)
+{
+	buf_printf(b, "%d%s%s", code, enh && enh[0] ? " " : "", enh ? enh : "");
+	const char *w = reply_words(text, enh);
+	for (const char *p = w; *p; p++)
+		if (*p == '\n')
+			buf_putc(b, ' ');
+		else if (p == w)
+			buf_printf(b, " %c", *p);
+		else
+			buf_putc(b, *p);
+}
+
 static void port_table(const struct host_result *h, struct buf *out)
 {
 	if (h->nports == 0)
@@ -282,6 +312,44 @@ static void port_table(const struct host_result *h, struct buf *out)
 		buf_append(out, line, (size_t)n);
 		wrap(out, buf_cstr(&auth), (size_t)n, (size_t)n);
 		buf_free(&auth);
+
+		/* What else a ticket needs, with the server's own words. */
+		if (r->tls.ok && r->tls.cipher)
+			table_more(out, "cipher", r->tls.cipher, true);
+		struct buf b;
+		buf_init(&b);
+		const struct relay_result *t = &r->relay;
+		if (t->mail_code) {
+			bool mail_failed = t->mail_code / 100 != 2 || !t->rcpt_code;
+			reply_line(&b, mail_failed ? t->mail_code : t->rcpt_code,
+				   mail_failed ? t->mail_enhanced : t->rcpt_enhanced,
+				   mail_failed ? t->mail_text : t->rcpt_text);
+			table_more(out, "relay", buf_cstr(&b), true);
+			buf_reset(&b);
+		}
+		if (r->auth_ok_index >= 0 || r->nauth) {
+			const struct auth_attempt *a = &r->auth[r->auth_ok_index >= 0
+				? (size_t)r->auth_ok_index : r->nauth - 1];
+			if (a->code)
+				reply_line(&b, a->code, a->enhanced, a->text);
+			else
+				buf_puts(&b, a->error ? a->error : "no answer");
+			buf_printf(&b, " (%s as %s)", a->mech, a->username);
+			table_more(out, "login", buf_cstr(&b), true);
+			buf_reset(&b);
+		}
+		if (r->relay_auth.mail_code) {
+			const struct relay_result *ta = &r->relay_auth;
+			bool mail_failed = ta->mail_code / 100 != 2 || !ta->rcpt_code;
+			reply_line(&b, mail_failed ? ta->mail_code : ta->rcpt_code,
+				   mail_failed ? ta->mail_enhanced : ta->rcpt_enhanced,
+				   mail_failed ? ta->mail_text : ta->rcpt_text);
+			table_more(out, "relay+", buf_cstr(&b), true);
+			buf_reset(&b);
+		}
+		if (!r->connected || (r->error && !r->completed))
+			table_more(out, "problem", r->error ? r->error : "failed", false);
+		buf_free(&b);
 	}
 }
 
@@ -432,19 +500,50 @@ static bool advised_before(const struct diagnosis *d, const struct finding *f)
 	return false;
 }
 
+/*
+ * Colour and symbols on a terminal only, never with NO_COLOR (the caller
+ * decides: config.color); piped output stays plain ASCII.
+ */
+static bool use_color, use_symbols;
+
+static void paint(struct buf *out, const char *code, const char *text)
+{
+	if (use_color)
+		buf_printf(out, "\033[%sm%s\033[0m", code, text);
+	else
+		buf_puts(out, text);
+}
+
+static void heading(struct buf *out, const char *text)
+{
+	buf_putc(out, '\n');
+	paint(out, "1", text);
+	buf_putc(out, '\n');
+}
+
 static void findings(const struct diagnosis *d, struct buf *out)
 {
 	static const char *const label[] = { "OK", "INFO", "WARNING", "CRITICAL" };
-	buf_puts(out, "\nFindings\n");
+	static const char *const colour[] = { "32", "36", "33", "1;31" };
+	static const char *const symbol[] = { "\u2714", "\u2139", "\u26a0", "\u2718" };
+	heading(out, "Findings");
 	for (int sev = SEV_CRITICAL; sev >= SEV_OK; sev--) {
 		for (size_t i = 0; i < d->n; i++) {
 			const struct finding *f = &d->findings[i];
 			if ((int)f->severity != sev)
 				continue;
+			char lab[16];
+			snprintf(lab, sizeof lab, "%-8s", label[sev]);
+			buf_puts(out, "  ");
+			paint(out, colour[sev], lab);
 			char head[64];
-			int n = snprintf(head, sizeof head, "  %-8s %s: ", label[sev], f->id);
-			buf_append(out, head, (size_t)n);
-			wrap(out, f->message, (size_t)n, 11);
+			int n = snprintf(head, sizeof head, " %s: ", f->id);
+			if (use_symbols) {
+				buf_printf(out, " %s", symbol[sev]);
+				n += 2;
+			}
+			buf_append(out, head, strlen(head));
+			wrap(out, f->message, (size_t)n + 10, 11);
 			for (const char *const *a = f->advice; a && *a && !advised_before(d, f); a++) {
 				buf_puts(out, "           -> ");
 				wrap(out, *a, 14, 14);
@@ -456,7 +555,7 @@ static void findings(const struct diagnosis *d, struct buf *out)
 static void recommendation(const struct host_result *h, const struct diagnosis *d,
 			   struct buf *out)
 {
-	buf_puts(out, "\nRecommended settings\n");
+	heading(out, "Recommended settings");
 	if (!d->rec.present) {
 		buf_puts(out, "  none: no port offers a working way to submit mail (see the "
 			 "findings)\n");
@@ -491,7 +590,11 @@ static void client_steps(const struct host_result *h, const struct diagnosis *d,
 	struct arena a = { 0 };
 	struct advice adv;
 	advice_for(p, h, d, &a, &adv);
-	buf_printf(out, "\nSteps for %s (%s)\n", p->name, p->platform);
+	struct buf title;
+	buf_init(&title);
+	buf_printf(&title, "Steps for %s (%s)", p->name, p->platform);
+	heading(out, buf_cstr(&title));
+	buf_free(&title);
 	if (!adv.possible) {
 		field(out, "cannot", adv.reason ? adv.reason : "no working setup", false);
 		list_field(out, "instead", &p->upgrade);
@@ -579,7 +682,7 @@ static void thunderbird_guess(const struct host_result *h, const struct diagnosi
 	struct arena a = { 0 };
 	struct tb_guess g;
 	tb_guess(h, d, &a, &g);
-	buf_puts(out, "\nThunderbird's automatic setup (when it has to guess)\n");
+	heading(out, "Thunderbird's automatic setup (when it has to guess)");
 	field(out, g.works ? "verdict" : "warning", g.verdict, false);
 	for (size_t i = 0; i < g.nnotes; i++)
 		field(out, i ? "" : "note", g.notes[i], false);
@@ -594,6 +697,8 @@ void report_text(const struct config *cfg, const struct host_result *h,
 	buf_putc(out, '\n');
 	if (cfg->brief)
 		return;
+	use_color = cfg->color;
+	use_symbols = cfg->color && cfg->utf8;
 	header(cfg, h, out);
 	port_table(h, out);
 	for (size_t i = 0; i < h->nports; i++)

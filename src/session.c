@@ -354,6 +354,31 @@ static void handshake_step(struct session *s)
 		update_interest(s);
 		return;
 	}
+	/*
+	 * The server's first bytes can arrive between our look and OpenSSL's
+	 * own read: then OpenSSL took clear text for a record header. Say so
+	 * as the wrong mode, with what is left to see.
+	 */
+	int reason = ERR_GET_REASON(ERR_peek_error());
+	if (!s->tls_checked && s->probe.state == PS_TLS_HANDSHAKE &&
+	    (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+	     reason == SSL_R_HTTP_REQUEST)) {
+		char rest[200];
+		ssize_t n = recv(s->fd, rest, sizeof rest - 1, MSG_PEEK | MSG_DONTWAIT);
+		size_t len = n > 0 ? (size_t)n : 0;
+		size_t line = 0;
+		while (line < len && rest[line] != '\r' && rest[line] != '\n')
+			line++;
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, "...");
+		escape_ascii(&b, rest, line);
+		s->res->mismatch_text = arena_strndup(s->arena, buf_cstr(&b), b.len);
+		buf_free(&b);
+		ERR_clear_error();
+		dispatch(s, EV_TLS_CLEARTEXT, NULL);
+		return;
+	}
 	s->res->tls.error = tls_describe_error(s->ssl, r, s->arena);
 	tracef(s, "TLS handshake failed: %s", s->res->tls.error);
 	dispatch(s, EV_TLS_FAILED, NULL);

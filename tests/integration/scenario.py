@@ -649,3 +649,140 @@ def check_all(expectations, outcome):
         if reason is not None:
             failures.append((exp.text, reason))
     return failures
+
+
+# --------------------------------------------------------------------------
+# Contract checks run on EVERY scenario's output (not written per scenario):
+# the Nagios status line in its strict form, and every JSON document against
+# the field list of the product contract.
+
+_NUM = r"-?\d+(?:\.\d+)?"
+_RANGE = r"@?(?:~|" + _NUM + r")?(?::(?:" + _NUM + r")?)?"
+_PERF = (r"'[^'=]+'=" + _NUM + r"(?:s|ms|us|%|B|KB|MB|TB|c)?;(?:" + _RANGE + r")?;(?:"
+         + _RANGE + r")?;(?:" + _NUM + r")?;(?:" + _NUM + r")?")
+STATUS_LINE = re.compile(r"^SMTPCHECK (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]*[^|\n ]"
+                         r"(?: \| " + _PERF + r"(?: " + _PERF + r")*)?$")
+STATUS_CODE = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
+
+HOST_KEYS = {"version", "host", "status", "exit_code", "summary", "elapsed_ms",
+             "addresses", "dns_error", "dns_ms", "ports", "findings", "recommendation",
+             "client_steps", "client_summaries", "thunderbird_autoconfig"}
+PORT_KEYS = {"port", "mode", "mode_requested", "address", "connected", "error", "failure",
+             "stalled_in", "greeting_code", "banner", "helo_fallback", "starttls_offered",
+             "starttls_reply", "tls", "tls_mode_mismatch", "auth_before_tls",
+             "auth_after_tls", "extensions", "extensions_before_tls", "auth",
+             "auth_status", "relay", "relay_after_auth", "mechanism_tests", "stop_reply",
+             "timings_ms", "transcript"}
+TLS_KEYS = {"ok", "version", "cipher", "verified", "verify_error", "error",
+            "injected_plaintext", "cert"}
+CERT_KEYS = {"subject", "issuer", "not_before", "not_after", "days_left", "names",
+             "key_type", "key_bits", "signature"}
+TIMING_KEYS = {"connect", "banner", "ehlo", "starttls", "tls", "ehlo_tls", "auth", "mail",
+               "rcpt", "quit", "total"}
+AUTH_KEYS = {"mechanism", "username", "username_form", "code", "enhanced", "text", "ok",
+             "server_verified", "error", "attempts"}
+RELAY_KEYS = {"code", "enhanced", "text", "accepted", "open_relay", "mail", "rcpt",
+              "pipelined"}
+FINDING_KEYS = {"id", "severity", "port", "address", "message", "meaning", "advice"}
+REC_KEYS = {"server", "port", "security", "auth", "username", "username_value", "spa",
+            "password_remembered"}
+EXPLAIN_KEYS = {"version", "input", "recognised", "status", "exit_code", "summary", "code",
+                "enhanced", "reply_text", "client_code", "findings"}
+
+
+def _keys(where, obj, keys, problems):
+    if not isinstance(obj, dict):
+        problems.append(f"{where}: not an object")
+        return False
+    missing = sorted(keys - set(obj))
+    if missing:
+        problems.append(f"{where}: missing {', '.join(missing)}")
+    return True
+
+
+def _types(where, obj, spec, problems):
+    for key, types in spec.items():
+        if key in obj and not isinstance(obj[key], types):
+            problems.append(f"{where}.{key}: {type(obj[key]).__name__} is not {types}")
+
+
+def validate_host_json(doc, exit_code=None):
+    """Problems of one host document against the product's JSON contract."""
+    p = []
+    if not _keys("host", doc, HOST_KEYS, p):
+        return p
+    _types("host", doc, {"version": str, "host": str, "status": str, "exit_code": int,
+                         "summary": str, "elapsed_ms": (int, float), "addresses": list,
+                         "ports": list, "findings": list,
+                         "dns_error": (str, type(None))}, p)
+    if doc.get("status") not in STATUS_CODE:
+        p.append(f"status {doc.get('status')!r} is not a Nagios state")
+    elif STATUS_CODE[doc["status"]] != doc.get("exit_code"):
+        p.append("exit_code does not match status")
+    for i, port in enumerate(doc.get("ports") or []):
+        w = f"ports[{i}]"
+        if not _keys(w, port, PORT_KEYS, p):
+            continue
+        _types(w, port, {"port": int, "mode": str, "address": str, "connected": bool,
+                         "error": (str, type(None)), "banner": (str, type(None)),
+                         "auth_before_tls": (list, type(None)),
+                         "auth_after_tls": (list, type(None)),
+                         "extensions": (list, type(None)), "timings_ms": dict}, p)
+        if port.get("mode") not in ("starttls", "tls"):
+            p.append(f"{w}.mode {port.get('mode')!r}")
+        if port.get("tls") is not None and _keys(w + ".tls", port["tls"], TLS_KEYS, p):
+            if port["tls"].get("cert") is not None:
+                _keys(w + ".tls.cert", port["tls"]["cert"], CERT_KEYS, p)
+        if isinstance(port.get("timings_ms"), dict):
+            _keys(w + ".timings_ms", port["timings_ms"], TIMING_KEYS, p)
+        if port.get("auth") is not None:
+            _keys(w + ".auth", port["auth"], AUTH_KEYS, p)
+        for rk in ("relay", "relay_after_auth"):
+            if port.get(rk) is not None:
+                _keys(f"{w}.{rk}", port[rk], RELAY_KEYS, p)
+    for i, f in enumerate(doc.get("findings") or []):
+        if _keys(f"findings[{i}]", f, FINDING_KEYS, p):
+            if f.get("severity") not in ("ok", "info", "warning", "critical"):
+                p.append(f"findings[{i}].severity {f.get('severity')!r}")
+            if not isinstance(f.get("advice"), list):
+                p.append(f"findings[{i}].advice is not a list")
+    if doc.get("recommendation") is not None:
+        _keys("recommendation", doc["recommendation"], REC_KEYS, p)
+    if exit_code is not None and doc.get("exit_code") != exit_code:
+        p.append(f"exit_code {doc.get('exit_code')} but the process exited {exit_code}")
+    return p
+
+
+def contract_checks(stdout, exit_code, args):
+    """-> list of (what, reason): the status line and JSON contracts."""
+    failures = []
+    lines = stdout.splitlines()
+    if lines and lines[0].startswith("SMTPCHECK "):
+        if not STATUS_LINE.match(lines[0]):
+            failures.append(("contract: strict Nagios status line",
+                             f"first line does not match: {lines[0][:300]!r}"))
+        else:
+            state = lines[0].split()[1]
+            if exit_code in (0, 1, 2, 3) and STATUS_CODE[state] != exit_code and \
+                    sum(1 for l in lines if l.startswith("SMTPCHECK ")) == 1:
+                failures.append(("contract: status line matches the exit code",
+                                 f"{state} but exit {exit_code}"))
+    if "--json" in args:
+        docs = [l for l in lines if l.strip()]
+        for n, line in enumerate(docs, 1):
+            try:
+                doc = json.loads(line)
+            except ValueError as exc:
+                failures.append(("contract: every --json line is JSON", f"line {n}: {exc}"))
+                continue
+            if isinstance(doc, dict) and "input" in doc:
+                miss = sorted(EXPLAIN_KEYS - set(doc))
+                if miss:
+                    failures.append(("contract: --explain JSON fields",
+                                     f"missing {', '.join(miss)}"))
+            elif isinstance(doc, dict) and "ports" in doc:
+                problems = validate_host_json(doc, exit_code if len(docs) == 1 else None)
+                if problems:
+                    failures.append(("contract: JSON fields of the product contract",
+                                     "; ".join(problems[:8])))
+    return failures
