@@ -99,6 +99,7 @@ unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 integration: $(BIN)
+	tests/integration/check-docs ./$(BIN)
 	tests/integration/selftest.py --stress 300
 	tests/integration/run-explain-corpus --smtpcheck ./$(BIN)
 	tests/integration/run-scenarios --smtpcheck ./$(BIN)
