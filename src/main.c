@@ -13,6 +13,7 @@
 #include <ares.h>
 #include <openssl/ssl.h>
 
+#include "address.h"
 #include "config.h"
 #include "diagnose.h"
 #include "explain.h"
@@ -124,41 +125,10 @@ static char *alternate_user(const struct config *cfg)
 {
 	if (!cfg->username_retry)
 		return NULL;
-	const char *at = strrchr(cfg->user, '@');
-	if (at) {
-		if (at == cfg->user)
-			return NULL;
-		size_t n = (size_t)(at - cfg->user);
-		char *local = xmalloc(n + 1);
-		memcpy(local, cfg->user, n);
-		local[n] = '\0';
-		return local;
-	}
 	const char *domain = cfg->domain;
 	if (!domain && cfg->mail_from && strrchr(cfg->mail_from, '@'))
 		domain = strrchr(cfg->mail_from, '@') + 1;
-	if (!domain)
-		return NULL;
-	size_t n = strlen(cfg->user) + 1 + strlen(domain) + 1;
-	char *full = xmalloc(n);
-	snprintf(full, n, "%s@%s", cfg->user, domain);
-	return full;
-}
-
-/* The envelope sender: --from, the user if it is an address, or <>. */
-static char *envelope_sender(const struct config *cfg)
-{
-	if (cfg->mail_from)
-		return xstrdup(cfg->mail_from);
-	if (cfg->user && strchr(cfg->user, '@'))
-		return xstrdup(cfg->user);
-	if (cfg->user && cfg->domain) {
-		size_t n = strlen(cfg->user) + strlen(cfg->domain) + 2;
-		char *s = xmalloc(n);
-		snprintf(s, n, "%s@%s", cfg->user, cfg->domain);
-		return s;
-	}
-	return xstrdup("");
+	return username_other_form(cfg->user, domain);
 }
 
 int main(int argc, char **argv)
@@ -249,7 +219,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	char *alt_user = cfg.user ? alternate_user(&cfg) : NULL;
-	char *sender = envelope_sender(&cfg);
+	char *sender = envelope_sender_for(cfg.mail_from, cfg.user, cfg.domain);
 	struct probe_opts opts = {
 		.user = cfg.user,
 		.password = password.value,

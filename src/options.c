@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include "address.h"
 #include "ehlo.h"
 #include "sasl.h"
 
@@ -286,47 +287,6 @@ static bool valid_host(const char *h, struct buf *err)
 	return true;
 }
 
-/* A domain: labels of letters, digits and hyphens. */
-static bool valid_domain(const char *d)
-{
-	size_t n = strlen(d), label = 0;
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = d[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-') || ++label > 63)
-			return false;
-	}
-	return label > 0;
-}
-
-/*
- * An envelope address as the probe sends it in MAIL FROM / RCPT TO:
- * printable ASCII without spaces or angle brackets, local@domain. The
- * sender may be empty (the null sender <>).
- */
-static bool valid_address(const char *a, bool may_be_empty)
-{
-	if (!*a)
-		return may_be_empty;
-	if (strlen(a) > 254)
-		return false;
-	const char *at = strrchr(a, '@');
-	if (!at || at == a || !valid_domain(at + 1))
-		return false;
-	for (const char *p = a; p < at; p++)
-		if (*p <= ' ' || *p >= 0x7f || *p == '<' || *p == '>')
-			return false;
-	return true;
-}
-
 static bool plain_number(const char *s)
 {
 	return *s && strspn(s, "0123456789") == strlen(s);
@@ -472,7 +432,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			cfg->username_retry = false;
 			break;
 		case OPT_DOMAIN:
-			if (!valid_domain(optarg)) {
+			if (!domain_valid(optarg)) {
 				buf_printf(err, "--domain: '%s' is not a domain name", optarg);
 				return OPTIONS_USAGE;
 			}
@@ -494,7 +454,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			break;
 		case OPT_FROM:
 		case OPT_RCPT:
-			if (!valid_address(optarg, c == OPT_FROM)) {
+			if (!address_valid(optarg, c == OPT_FROM)) {
 				buf_printf(err, "--%s: '%s' is not an e-mail address",
 					   c == OPT_FROM ? "from" : "rcpt", optarg);
 				return OPTIONS_USAGE;

@@ -3,6 +3,9 @@
  */
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "address.h"
 #include "range.h"
 #include "suites.h"
 #include "util.h"
@@ -87,6 +90,50 @@ START_TEST(ranges)
 }
 END_TEST
 
+START_TEST(addresses)
+{
+	ck_assert(address_valid("alice@example.test", false));
+	ck_assert(address_valid("", true));
+	ck_assert(!address_valid("", false));
+	ck_assert(!address_valid("alice", false));
+	ck_assert(!address_valid("@example.test", false));
+	ck_assert(!address_valid("a b@example.test", false));
+	ck_assert(!address_valid("a<b@example.test", false));
+	ck_assert(!address_valid("alice@ex..test", false));
+	ck_assert(!address_valid("alice@-", false) || domain_valid("-"));
+	ck_assert(domain_valid("mail.example.test"));
+	ck_assert(!domain_valid("mail..test"));
+	ck_assert(!domain_valid(".test"));
+	ck_assert(!domain_valid("test."));
+	ck_assert(!domain_valid("a_b.test"));
+
+	char *s = username_other_form("alice@example.test", NULL);
+	ck_assert_str_eq(s, "alice");
+	free(s);
+	s = username_other_form("alice", "example.test");
+	ck_assert_str_eq(s, "alice@example.test");
+	free(s);
+	ck_assert_ptr_null(username_other_form("alice", NULL));
+	ck_assert_ptr_null(username_other_form("@example.test", NULL));
+	s = username_other_form("a@b@example.test", NULL);
+	ck_assert_str_eq(s, "a@b");
+	free(s);
+
+	s = envelope_sender_for(NULL, "alice@example.test", NULL);
+	ck_assert_str_eq(s, "alice@example.test");
+	free(s);
+	s = envelope_sender_for(NULL, "alice", "example.test");
+	ck_assert_str_eq(s, "alice@example.test");
+	free(s);
+	s = envelope_sender_for(NULL, NULL, NULL);
+	ck_assert_str_eq(s, "");
+	free(s);
+	s = envelope_sender_for("bob@example.org", "alice", NULL);
+	ck_assert_str_eq(s, "bob@example.org");
+	free(s);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -96,6 +143,7 @@ Suite *util_suite(void)
 	tcase_add_test(tc, arena);
 	tcase_add_test(tc, casecmp);
 	tcase_add_test(tc, ranges);
+	tcase_add_test(tc, addresses);
 	suite_add_tcase(s, tc);
 	return s;
 }
