@@ -9,6 +9,8 @@
 # SANITIZE=1 builds with AddressSanitizer + UBSan into build-asan/.
 # WERROR=1 turns warnings into errors (make check sets it).
 
+SHELL = /bin/bash
+
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -51,7 +53,8 @@ LIB_OBJS = $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS = $(wildcard tests/unit/*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
 
-.PHONY: all deps demo check unit integration sanitize clean install uninstall
+.PHONY: all deps demo check unit integration sanitize clean install uninstall \
+	fuzz fuzz-smoke fuzz-build valgrind
 
 all: $(BIN)
 
@@ -94,6 +97,8 @@ check:
 	$(MAKE) --no-print-directory WERROR=1 all $(BUILD)/unit-tests
 	$(MAKE) --no-print-directory unit integration
 	$(MAKE) --no-print-directory sanitize
+	$(MAKE) --no-print-directory valgrind
+	$(MAKE) --no-print-directory fuzz-smoke
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -114,6 +119,67 @@ sanitize:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/integration/run-scenarios --smtpcheck build-asan/smtpcheck
 
+# The integration scenarios once more under valgrind memcheck: any memory
+# error or definite leak fails the scenario (exit 99).
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite -q
+valgrind: $(BIN)
+	@if command -v valgrind >/dev/null 2>&1; then \
+		SMTPCHECK_WRAPPER="$(VALGRIND)" tests/integration/run-scenarios --smtpcheck ./$(BIN) \
+			-j 2 | sed 's/^scenarios:/valgrind scenarios:/'; \
+		exit $${PIPESTATUS[0]}; \
+	else \
+		echo "SKIP valgrind: not installed (scripts/install-deps check installs it)"; \
+	fi
+
+# libFuzzer harnesses (clang): tests/fuzz/fuzz_NAME.c over the pure code.
+# `make fuzz` runs each for FUZZ_TIME seconds (default 60); `make check`
+# runs each for a short smoke time when clang is present. New inputs go to
+# build-fuzz/corpus/NAME; the seeds in tests/fuzz/corpus/NAME stay as they are.
+FUZZERS = reply ehlo explain address escape kb
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS)
+FUZZ_OBJS = $(filter-out build-fuzz/main.o,$(SRCS:src/%.c=build-fuzz/%.o)) build-fuzz/kb_data.o
+
+fuzz-build: $(FUZZERS:%=build-fuzz/fuzz_%)
+
+build-fuzz/%.o: src/%.c | build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/kb_data.o: $(BUILD)/kb_data.c | build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
+build-fuzz:
+	mkdir -p build-fuzz
+
+fuzz: fuzz-build
+	@for f in $(FUZZERS); do \
+		mkdir -p build-fuzz/corpus/$$f; \
+		if build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/$$f- \
+			build-fuzz/corpus/$$f tests/fuzz/corpus/$$f >build-fuzz/$$f.log 2>&1; then \
+			echo "fuzz $$f: $(FUZZ_TIME) s, $$(grep -o 'number_of_executed_units: *[0-9]*' \
+				build-fuzz/$$f.log | grep -o '[0-9]*$$') executions, $$(grep -o \
+				'cov: [0-9]*' build-fuzz/$$f.log | tail -1) edges, corpus $$(ls \
+				build-fuzz/corpus/$$f | wc -l) inputs"; \
+		else \
+			echo "FAIL fuzz $$f: see build-fuzz/$$f.log"; tail -40 build-fuzz/$$f.log; exit 1; \
+		fi; \
+	done
+
+# A few seconds each, in make check, when clang can build the fuzzers.
+fuzz-smoke:
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory fuzz FUZZ_TIME=$${FUZZ_SMOKE_TIME:-4}; \
+	else \
+		echo "SKIP fuzz-smoke: $(FUZZ_CC) not found (scripts/install-deps check installs it)"; \
+	fi
+
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/smtpcheck
@@ -123,6 +189,6 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/smtpcheck $(DESTDIR)$(MANDIR)/man1/smtpcheck.1
 
 clean:
-	rm -rf build build-asan smtpcheck
+	rm -rf build build-asan build-fuzz smtpcheck
 
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -280,7 +280,11 @@ void ascii_text(struct buf *out, const char *str)
 	const unsigned char *s = (const unsigned char *)str;
 	while (*s) {
 		if (*s < 0x80) {
-			buf_putc(out, (char)*s++);
+			if ((*s < 0x20 && *s != '\n') || *s == 0x7f)
+				buf_printf(out, "\\x%02x", *s);
+			else
+				buf_putc(out, (char)*s);
+			s++;
 			continue;
 		}
 		unsigned cp = 0;
