@@ -47,6 +47,7 @@ struct config {
 	bool username_retry;
 	bool try_mechanisms;
 	bool insecure_auth;
+	bool injection_test;        /* --injection-test */
 	unsigned auth_mech;         /* --auth-mech, enum sasl_mech bit; 0 = choose */
 
 	const char *explain;        /* --explain TEXT: interpret offline */

@@ -326,6 +326,12 @@ static void rule_tls_version(struct ctx *c, const struct port_result *r)
 
 static void rule_injection(struct ctx *c, const struct port_result *r)
 {
+	if (r->injection_vulnerable)
+		emit(c, "starttls-injection", SEV_WARNING, r,
+		     "port %d ran a command sent in clear with STARTTLS after the TLS "
+		     "upgrade (its first reply under TLS was %d, not the 250 of our NOOP): "
+		     "a man in the middle can inject commands (CVE-2011-0411)", r->port,
+		     r->injection_code);
 	if (r->tls.injected_len > 0)
 		emit(c, "starttls-injection", SEV_WARNING, r,
 		     "port %d sent %zu bytes of clear text after its STARTTLS reply "

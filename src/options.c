@@ -63,6 +63,9 @@ static const char usage_text[] =
 "                          then crosses the network readable)\n"
 "      --try-mechanisms    start and cancel AUTH for every advertised\n"
 "                          mechanism, without credentials\n"
+"      --injection-test    on a second connection per STARTTLS port, send a\n"
+"                          command in the same packet as STARTTLS and see\n"
+"                          whether it runs after the upgrade (CVE-2011-0411)\n"
 "      --from ADDR         envelope sender of the relay test\n"
 "      --rcpt ADDR         envelope recipient of the relay test (default\n"
 "                          " DEFAULT_RELAY_RCPT ")\n"
@@ -109,6 +112,7 @@ enum {
 	OPT_LIST_CLIENTS,
 	OPT_PROMETHEUS,
 	OPT_LIST_FINDINGS,
+	OPT_INJECTION_TEST,
 };
 
 static const struct option long_options[] = {
@@ -129,6 +133,7 @@ static const struct option long_options[] = {
 	{ "auth-mech", required_argument, NULL, OPT_AUTH_MECH },
 	{ "insecure-auth", no_argument, NULL, OPT_INSECURE_AUTH },
 	{ "try-mechanisms", no_argument, NULL, OPT_TRY_MECHANISMS },
+	{ "injection-test", no_argument, NULL, OPT_INJECTION_TEST },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "rcpt", required_argument, NULL, OPT_RCPT },
 	{ "no-relay-test", no_argument, NULL, OPT_NO_RELAY_TEST },
@@ -451,6 +456,9 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			break;
 		case OPT_TRY_MECHANISMS:
 			cfg->try_mechanisms = true;
+			break;
+		case OPT_INJECTION_TEST:
+			cfg->injection_test = true;
 			break;
 		case OPT_FROM:
 		case OPT_RCPT:

@@ -35,6 +35,8 @@ const struct state_info probe_states[PS_COUNT] = {
 	[PS_MAIL] = { "MAIL", "waiting for the reply to MAIL FROM", PH_MAIL },
 	[PS_RCPT] = { "RCPT", "waiting for the reply to RCPT TO", PH_RCPT },
 	[PS_RSET] = { "RSET", "waiting for the reply to RSET", PH_RCPT },
+	[PS_INJECT_CHECK] = { "INJECT-CHECK", "waiting for the first reply under TLS "
+			      "(injection test)", PH_EHLO_TLS },
 	[PS_QUIT] = { "QUIT", "closing the session", PH_QUIT },
 	[PS_DONE] = { "DONE", "finished", PH_COUNT },
 };
@@ -412,10 +414,35 @@ static void advance(struct probe *p)
  * The capabilities are known (EHLO, or HELO with none): upgrade when the
  * server offers STARTTLS and we are in clear, else begin the steps.
  */
+/*
+ * The CVE-2011-0411 test: STARTTLS and HELP in one packet. A server that
+ * keeps the HELP across the upgrade answers it under TLS, before the NOOP
+ * we send there; a correct one discards it and answers the NOOP.
+ */
+static void injection_start(struct probe *p)
+{
+	struct port_result *r = p->res;
+	if (!(r->caps_before.caps & CAP_STARTTLS)) {
+		r->injection_error = arena_strdup(p->arena, "the port does not offer STARTTLS");
+		quit(p);
+		return;
+	}
+	r->injection_tested = true;
+	push(p, PS_STARTTLS, "STARTTLS", NULL, false);
+	/* Sent in the same write, and no reply is expected for it in clear. */
+	append(p->act->line, false, "HELP");
+	append(p->act->shown, false, "HELP");
+	p->act->ncmds++;
+}
+
 static void after_caps(struct probe *p)
 {
 	struct port_result *r = p->res;
 	const struct probe_opts *o = p->opts;
+	if (p->injection_probe && !r->tls.attempted) {
+		injection_start(p);
+		return;
+	}
 	if (r->mode == MODE_STARTTLS && !r->tls.attempted &&
 	    (r->caps_before.caps & CAP_STARTTLS)) {
 		if (o && o->try_mechanisms && r->caps_before.nmech && !p->pre_tls_tests_done) {
@@ -648,6 +675,16 @@ static void on_reply(struct probe *p, const struct reply *r, uint64_t now)
 	case PS_MAIL: on_mail(p, r); break;
 	case PS_RCPT: on_rcpt(p, r); break;
 	case PS_RSET: on_rset(p, r); break;
+	case PS_INJECT_CHECK: {
+		struct port_result *res = p->res;
+		res->injection_code = r->code;
+		res->injection_text = arena_strdup(p->arena, r->text);
+		/* 250 answers our NOOP; anything else answered the HELP. */
+		res->injection_vulnerable = r->code != 250;
+		p->step = STEP_END;
+		quit(p);
+		break;
+	}
 	default: unexpected(p, EV_REPLY, now); break;
 	}
 }
@@ -723,7 +760,10 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 				set_state(p, PS_GREETING, now);
 				return;
 			}
-			send_ehlo(p, PS_EHLO_TLS);
+			if (p->injection_probe)
+				push(p, PS_INJECT_CHECK, "NOOP", NULL, false);
+			else
+				send_ehlo(p, PS_EHLO_TLS);
 			settle(p, now);
 			return;
 		}
@@ -771,6 +811,7 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 	case PS_MAIL:
 	case PS_RCPT:
 	case PS_RSET:
+	case PS_INJECT_CHECK:
 		if (ev == EV_REPLY) {
 			on_reply(p, r, now);
 			settle(p, now);

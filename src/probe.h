@@ -41,6 +41,7 @@ enum probe_state {
 	PS_MAIL,
 	PS_RCPT,
 	PS_RSET,
+	PS_INJECT_CHECK,          /* --injection-test: NOOP after the upgrade */
 	PS_QUIT,
 	PS_DONE,
 	PS_COUNT
@@ -113,6 +114,7 @@ struct probe {
 	struct port_result *res;
 	struct arena *arena;
 	bool trace;                   /* record the transcript */
+	bool injection_probe;         /* this session tests STARTTLS injection */
 
 	/* Commands sent whose replies are due, oldest first. */
 	enum probe_state pending[PROBE_MAX_PENDING];

@@ -336,6 +336,24 @@ static void port(struct json *j, const struct port_result *r, bool verbose)
 	} else {
 		json_null(j);
 	}
+	json_key(j, "injection_test");
+	if (r->injection_tested || r->injection_error) {
+		json_object_begin(j);
+		json_key(j, "tested");
+		json_bool(j, r->injection_tested);
+		json_key(j, "vulnerable");
+		json_bool(j, r->injection_vulnerable);
+		json_key(j, "code");
+		if (r->injection_code)
+			json_int(j, r->injection_code);
+		else
+			json_null(j);
+		json_key(j, "error");
+		json_string(j, r->injection_tested ? NULL : r->injection_error);
+		json_object_end(j);
+	} else {
+		json_null(j);
+	}
 	json_key(j, "stop_reply");
 	if (r->stop_code) {
 		json_object_begin(j);

@@ -212,6 +212,15 @@ struct port_result {
 	struct relay_result relay;       /* without authentication */
 	struct relay_result relay_auth;  /* after a successful AUTH */
 
+	/* --injection-test: STARTTLS with a command in the same packet. */
+	bool injection_tested;
+	bool injection_vulnerable;     /* the command ran after the upgrade */
+	int injection_code;            /* first reply under TLS */
+	char *injection_text;
+	char *injection_error;         /* why the test could not be made */
+
+	char *sniff_text;              /* first clear-text line of the TLS sniff */
+
 	bool reply_bare_lf;            /* a reply line ended in bare LF */
 	bool reply_overlong;           /* a reply line over 512 octets */
 

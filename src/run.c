@@ -30,6 +30,11 @@ struct host {
 	struct arena arena;
 	struct session *sessions;
 	size_t nsessions, ndone;
+	/* --injection-test: one extra session per STARTTLS port, whose
+	 * verdict is merged into the port's result before the report. */
+	struct port_result *inj;
+	size_t *inj_of;                /* index of the port each one tests */
+	size_t ninj;
 	struct loop_timer deadline, finisher;
 	uint64_t started_us;
 	bool resolving, probing, done;
@@ -58,7 +63,23 @@ static void host_finish(void *arg)
 	loop_timer_cancel(run->loop, &h->deadline);
 	loop_timer_cancel(run->loop, &h->finisher);
 	h->res.elapsed_us = now_us() - h->started_us;
+	for (size_t i = 0; i < h->ninj; i++) {
+		struct port_result *to = &h->res.ports[h->inj_of[i]];
+		const struct port_result *from = &h->inj[i];
+		to->injection_tested = from->injection_tested && from->injection_code;
+		to->injection_vulnerable = to->injection_tested && from->injection_vulnerable;
+		to->injection_code = from->injection_code;
+		to->injection_text = from->injection_text;
+		to->injection_error = from->injection_code ? NULL
+				      : from->injection_error ? from->injection_error
+				      : from->error ? from->error : "no answer under TLS";
+		port_result_free(&h->inj[i]);
+	}
 	run->report(run->report_arg, &h->res);
+	free(h->inj);
+	free(h->inj_of);
+	h->inj = NULL;
+	h->inj_of = NULL;
 	free(h->sessions);
 	h->sessions = NULL;
 	host_result_free(&h->res);
@@ -107,10 +128,16 @@ static void start_probes(struct host *h, const struct resolved_addr *addrs, size
 	h->probing = true;
 	h->res.naddrs = n;
 	h->res.addrs = arena_alloc(&h->arena, (n ? n : 1) * sizeof *h->res.addrs);
-	h->nsessions = n * cfg->nports;
-	h->res.nports = h->nsessions;
-	h->res.ports = xcalloc(h->nsessions ? h->nsessions : 1, sizeof *h->res.ports);
+	size_t nstarttls = 0;
+	for (size_t p = 0; p < cfg->nports; p++)
+		nstarttls += cfg->ports[p].mode == MODE_STARTTLS;
+	h->ninj = h->run->env.injection_test ? n * nstarttls : 0;
+	h->res.nports = n * cfg->nports;
+	h->nsessions = h->res.nports + h->ninj;
+	h->res.ports = xcalloc(h->res.nports ? h->res.nports : 1, sizeof *h->res.ports);
 	h->sessions = xcalloc(h->nsessions ? h->nsessions : 1, sizeof *h->sessions);
+	h->inj = xcalloc(h->ninj ? h->ninj : 1, sizeof *h->inj);
+	h->inj_of = xcalloc(h->ninj ? h->ninj : 1, sizeof *h->inj_of);
 
 	for (size_t a = 0; a < n; a++) {
 		char text[INET6_ADDRSTRLEN];
@@ -137,6 +164,27 @@ static void start_probes(struct host *h, const struct resolved_addr *addrs, size
 				      (struct sockaddr *)&sa, addrs[a].len,
 				      cfg->ports[p].mode, &h->res.ports[i], &h->arena,
 				      session_done, h);
+		}
+	}
+	size_t k = 0;
+	for (size_t a = 0; a < n && h->ninj; a++) {
+		for (size_t p = 0; p < cfg->nports; p++) {
+			if (cfg->ports[p].mode != MODE_STARTTLS)
+				continue;
+			struct sockaddr_storage sa = addrs[a].sa;
+			in_port_t port = htons((in_port_t)cfg->ports[p].port);
+			if (sa.ss_family == AF_INET6)
+				((struct sockaddr_in6 *)&sa)->sin6_port = port;
+			else
+				((struct sockaddr_in *)&sa)->sin_port = port;
+			h->inj_of[k] = a * cfg->nports + p;
+			h->inj[k].port = cfg->ports[p].port;
+			h->inj[k].family = sa.ss_family;
+			snprintf(h->inj[k].address, sizeof h->inj[k].address, "%s", h->res.addrs[a]);
+			session_start_injection(&h->sessions[h->res.nports + k], &h->run->env,
+						h->res.name, (struct sockaddr *)&sa, addrs[a].len,
+						&h->inj[k], &h->arena, session_done, h);
+			k++;
 		}
 	}
 	if (h->nsessions == 0)
@@ -254,6 +302,7 @@ int run_hosts(const struct config *cfg, const struct probe_opts *opts,
 	run.env.ehlo_name = run.ehlo_name[0] ? run.ehlo_name : NULL;
 	run.env.trace = cfg->verbose;
 	run.env.opts = opts;
+	run.env.injection_test = cfg->injection_test;
 
 	run.nhosts = cfg->nhosts;
 	run.hosts = xcalloc(run.nhosts, sizeof *run.hosts);

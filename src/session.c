@@ -125,7 +125,8 @@ static void sniff_start(void *arg)
 {
 	struct session *s = arg;
 	if (s->finished || s->probe.state != PS_GREETING || s->got_bytes ||
-	    s->res->mode != MODE_STARTTLS || s->probe.reconnected)
+	    s->res->mode != MODE_STARTTLS || s->probe.reconnected ||
+	    s->probe.injection_probe)
 		return;
 	int fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -677,10 +678,10 @@ static void on_io(void *arg, int fd, unsigned events)
 	pump(s);
 }
 
-void session_start(struct session *s, const struct session_env *env,
-		   const char *host, const struct sockaddr *addr, socklen_t len,
-		   enum tls_mode mode, struct port_result *res, struct arena *a,
-		   session_done_fn on_done, void *done_arg)
+static void session_setup(struct session *s, const struct session_env *env,
+			  const char *host, const struct sockaddr *addr, socklen_t len,
+			  enum tls_mode mode, struct port_result *res, struct arena *a,
+			  session_done_fn on_done, void *done_arg, bool injection)
 {
 	memset(s, 0, sizeof *s);
 	s->env = env;
@@ -699,7 +700,25 @@ void session_start(struct session *s, const struct session_env *env,
 	loop_timer_init(&s->sniff_timer, sniff_start, s);
 	probe_init(&s->probe, res, a, mode, env->opts, now_us());
 	s->probe.trace = env->trace;
+	s->probe.injection_probe = injection;
 	start_connect(s);
+}
+
+void session_start(struct session *s, const struct session_env *env,
+		   const char *host, const struct sockaddr *addr, socklen_t len,
+		   enum tls_mode mode, struct port_result *res, struct arena *a,
+		   session_done_fn on_done, void *done_arg)
+{
+	session_setup(s, env, host, addr, len, mode, res, a, on_done, done_arg, false);
+}
+
+void session_start_injection(struct session *s, const struct session_env *env,
+			     const char *host, const struct sockaddr *addr, socklen_t len,
+			     struct port_result *res, struct arena *a,
+			     session_done_fn on_done, void *done_arg)
+{
+	session_setup(s, env, host, addr, len, MODE_STARTTLS, res, a, on_done, done_arg,
+		      true);
 }
 
 void session_timeout(struct session *s)

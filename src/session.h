@@ -25,6 +25,7 @@ struct session_env {
 	const char *ehlo_name;     /* NULL: use the local address literal */
 	bool trace;                /* keep the transcript (-v) */
 	const struct probe_opts *opts;
+	bool injection_test;       /* also test STARTTLS ports for CVE-2011-0411 */
 };
 
 struct session;
@@ -68,6 +69,12 @@ void session_start(struct session *s, const struct session_env *env,
 		   const char *host, const struct sockaddr *addr, socklen_t len,
 		   enum tls_mode mode, struct port_result *res, struct arena *a,
 		   session_done_fn on_done, void *done_arg);
+
+/* The same for the STARTTLS injection test of a port (see probe.c). */
+void session_start_injection(struct session *s, const struct session_env *env,
+			     const char *host, const struct sockaddr *addr, socklen_t len,
+			     struct port_result *res, struct arena *a,
+			     session_done_fn on_done, void *done_arg);
 
 /* The run's deadline came: end the session now, naming its state. */
 void session_timeout(struct session *s);
