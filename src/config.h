@@ -24,6 +24,9 @@ struct port_spec {
 struct config {
 	char **hosts;
 	size_t nhosts;
+	size_t caphosts;
+	size_t jobs;              /* -j: hosts probed at once */
+	const char *hosts_file;   /* -f */
 
 	struct port_spec ports[MAX_PORTS];
 	size_t nports;

@@ -205,8 +205,17 @@ static void rule_session(struct ctx *c, const struct port_result *r)
 	const char *state = probe_states[r->fail_state < PS_COUNT ? r->fail_state : PS_DONE].name;
 	switch (r->fail) {
 	case FAIL_TIMEOUT:
+		if (r->fail_state == PS_GREETING && !r->greeting_code && r->sniff_text &&
+		    !strncmp(r->sniff_text, "HTTP/", 5)) {
+			emit(c, "not-smtp", unless_other_path(c, SEV_WARNING), r,
+			     "port %d says nothing until spoken to and then answers like a web "
+			     "server ('%.60s'): it is not an SMTP port", r->port, r->sniff_text);
+			break;
+		}
 		emit(c, "session-timeout", unless_other_path(c, SEV_WARNING), r,
-		     "port %d: %s (stalled in %s)", r->port, r->error, state);
+		     "port %d: %s (stalled in %s)%s%s%s", r->port, r->error, state,
+		     r->sniff_text ? "; a second connection sent a TLS hello and got '" : "",
+		     r->sniff_text ? r->sniff_text : "", r->sniff_text ? "'" : "");
 		break;
 	case FAIL_CLOSED:
 	case FAIL_RESET:

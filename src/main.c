@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <ares.h>
 #include <openssl/ssl.h>
@@ -138,6 +139,12 @@ int main(int argc, char **argv)
 	buf_init(&err);
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Many hosts at once need many sockets: take what the hard limit allows. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--json"))
 			json_wanted = true;

@@ -36,6 +36,8 @@ static const char usage_text[] =
 "                          with MODE starttls (default) or tls (default\n"
 "                          for 465)\n"
 "  -4, -6                  IPv4 or IPv6 addresses only\n"
+"  -f, --file FILE         read more hosts from FILE, one per line ('-': stdin)\n"
+"  -j, --jobs N            probe at most N hosts at once (default 50)\n"
 "      --connect ADDR      connect to ADDR instead of resolving HOST; HOST\n"
 "                          is still used for SNI and the certificate check\n"
 "  -t, --timeout SEC       hard deadline for the whole run (default 15)\n"
@@ -117,6 +119,8 @@ enum {
 
 static const struct option long_options[] = {
 	{ "ports", required_argument, NULL, 'p' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "file", required_argument, NULL, 'f' },
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
@@ -292,6 +296,59 @@ static bool valid_host(const char *h, struct buf *err)
 	return true;
 }
 
+static void add_host(struct config *cfg, const char *h)
+{
+	if (cfg->nhosts == cfg->caphosts) {
+		cfg->caphosts = cfg->caphosts ? cfg->caphosts * 2 : 8;
+		cfg->hosts = xrealloc(cfg->hosts, cfg->caphosts * sizeof *cfg->hosts);
+	}
+	cfg->hosts[cfg->nhosts++] = xstrdup(h);
+}
+
+/* -f: one host per line; blank lines and # comments are skipped. */
+static bool read_hosts_file(struct config *cfg, const char *path, struct buf *err)
+{
+	FILE *f = !strcmp(path, "-") ? stdin : fopen(path, "r");
+	if (!f) {
+		buf_printf(err, "--file: cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	char line[1024];
+	long lineno = 0;
+	bool ok = true;
+	while (ok && fgets(line, sizeof line, f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t n = strcspn(s, " \t\r\n");
+		if (n == 0)
+			continue;
+		char *rest = s + n + strspn(s + n, " \t\r\n");
+		if (*rest) {
+			buf_printf(err, "--file: %s line %ld: one host per line", path, lineno);
+			ok = false;
+			break;
+		}
+		s[n] = '\0';
+		struct buf why;
+		buf_init(&why);
+		if (!valid_host(s, &why)) {
+			buf_printf(err, "--file: %s line %ld: %s", path, lineno, buf_cstr(&why));
+			ok = false;
+		} else {
+			add_host(cfg, s);
+		}
+		buf_free(&why);
+	}
+	if (f != stdin)
+		fclose(f);
+	return ok;
+}
+
 static bool plain_number(const char *s)
 {
 	return *s && strspn(s, "0123456789") == strlen(s);
@@ -333,16 +390,29 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 	range_below(7, &cfg->cert_crit);
 	cfg->relay_test = true;
 	cfg->username_retry = true;
+	cfg->jobs = 50;
 	parse_ports("25,465,587", cfg, err);
 
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":p:46t:D:w:c:u:vVh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:46t:D:w:c:u:j:f:vVh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_ports(optarg, cfg, err))
 				return OPTIONS_USAGE;
+			break;
+		case 'j': {
+			long jobs;
+			if (!parse_long(optarg, 1, 100000, &jobs)) {
+				buf_printf(err, "--jobs: '%s' is not a number from 1 to 100000", optarg);
+				return OPTIONS_USAGE;
+			}
+			cfg->jobs = (size_t)jobs;
+			break;
+		}
+		case 'f':
+			cfg->hosts_file = optarg;
 			break;
 		case '4':
 			cfg->family = cfg->family == AF_INET6 ? AF_UNSPEC : AF_INET;
@@ -530,7 +600,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		show_args(cfg, argc, argv);
 		return OPTIONS_RUN;
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !cfg->hosts_file) {
 		buf_puts(err, "no host given");
 		return OPTIONS_USAGE;
 	}
@@ -540,22 +610,26 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		buf_puts(err, "--password-file needs --user");
 		return OPTIONS_USAGE;
 	}
-	if (cfg->prometheus && argc - optind > 1) {
-		buf_puts(err, "--prometheus takes one host (write one file per host for the "
-			 "textfile collector)");
-		return OPTIONS_USAGE;
-	}
+
 	if (cfg->json + cfg->brief + cfg->prometheus > 1) {
 		buf_puts(err, "--json, --brief and --prometheus exclude each other");
 		return OPTIONS_USAGE;
 	}
-	cfg->nhosts = (size_t)(argc - optind);
-	cfg->hosts = xcalloc(cfg->nhosts, sizeof *cfg->hosts);
-	for (size_t i = 0; i < cfg->nhosts; i++) {
-		const char *h = argv[optind + (int)i];
-		if (!valid_host(h, err))
+	for (int i = optind; i < argc; i++) {
+		if (!valid_host(argv[i], err))
 			return OPTIONS_USAGE;
-		cfg->hosts[i] = xstrdup(h);
+		add_host(cfg, argv[i]);
+	}
+	if (cfg->hosts_file && !read_hosts_file(cfg, cfg->hosts_file, err))
+		return OPTIONS_USAGE;
+	if (cfg->nhosts == 0) {
+		buf_printf(err, "%s: no host in the file", cfg->hosts_file);
+		return OPTIONS_USAGE;
+	}
+	if (cfg->prometheus && cfg->nhosts > 1) {
+		buf_puts(err, "--prometheus takes one host (write one file per host for the "
+			 "textfile collector)");
+		return OPTIONS_USAGE;
 	}
 	if (cfg->connect_addr && cfg->nhosts > 1) {
 		buf_puts(err, "--connect takes one host");

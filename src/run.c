@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,9 +50,27 @@ struct run {
 	char ehlo_name[256];
 	struct host *hosts;
 	size_t nhosts, started, finished;
+	size_t jobs;               /* hosts probed at once (-j) */
+	bool show_progress;
 	run_report_fn report;
 	void *report_arg;
 };
+
+static void start_next(struct run *run);
+
+/* "[  12/1000 done, 200 running]" on stderr when it is a terminal. */
+static void progress(struct run *run)
+{
+	if (!run->show_progress)
+		return;
+	if (run->finished == run->nhosts) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	fprintf(stderr, "\r[%zu/%zu done, %zu running]", run->finished, run->nhosts,
+		run->started - run->finished);
+	fflush(stderr);
+}
 
 static void host_finish(void *arg)
 {
@@ -85,6 +104,10 @@ static void host_finish(void *arg)
 	host_result_free(&h->res);
 	arena_free(&h->arena);
 	run->finished++;
+	progress(run);
+	/* A slot is free: the next host of the list (-j). */
+	if (run->started < run->nhosts)
+		start_next(run);
 }
 
 static void session_done(void *arg, struct session *s)
@@ -265,6 +288,12 @@ static void host_start(struct run *run, struct host *h, const char *name)
 	resolve_addrs(&run->resolver, name, cfg->family, resolved, h);
 }
 
+static void start_next(struct run *run)
+{
+	size_t i = run->started++;
+	host_start(run, &run->hosts[i], run->cfg->hosts[i]);
+}
+
 static bool run_done(void *arg)
 {
 	struct run *run = arg;
@@ -306,8 +335,10 @@ int run_hosts(const struct config *cfg, const struct probe_opts *opts,
 
 	run.nhosts = cfg->nhosts;
 	run.hosts = xcalloc(run.nhosts, sizeof *run.hosts);
-	for (size_t i = 0; i < run.nhosts; i++)
-		host_start(&run, &run.hosts[i], cfg->hosts[i]);
+	run.jobs = cfg->jobs ? cfg->jobs : run.nhosts;
+	run.show_progress = run.nhosts > 1 && isatty(STDERR_FILENO);
+	while (run.started < run.nhosts && run.started < run.jobs)
+		start_next(&run);
 
 	int rc = loop_run(run.loop, run_done, &run);
 	if (rc != 0)
@@ -315,7 +346,7 @@ int run_hosts(const struct config *cfg, const struct probe_opts *opts,
 
 	resolver_free(&run.resolver);
 	for (size_t i = 0; i < run.nhosts; i++)
-		if (!run.hosts[i].done)
+		if (run.hosts[i].run && !run.hosts[i].done)
 			host_finish(&run.hosts[i]);
 	free(run.hosts);
 	SSL_CTX_free(run.ssl_ctx);

@@ -108,11 +108,22 @@ static void sniff_io(void *arg, int fd, unsigned events)
 		loop_io(s->env->loop, fd, LOOP_READ, sniff_io, s);
 		return;
 	}
-	unsigned char b;
-	ssize_t n = recv(fd, &b, 1, MSG_PEEK);
+	char b[200];
+	ssize_t n = recv(fd, b, sizeof b, MSG_PEEK);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	bool speaks_tls = n == 1 && tls_record_byte(b);
+	bool speaks_tls = n >= 1 && tls_record_byte((unsigned char)b[0]);
+	if (n > 0 && !speaks_tls) {
+		/* Clear text: keep its first line (a web server says "HTTP/1.1"). */
+		size_t line = 0;
+		while (line < (size_t)n && b[line] != '\r' && b[line] != '\n')
+			line++;
+		struct buf e;
+		buf_init(&e);
+		escape_ascii(&e, b, line);
+		s->res->sniff_text = arena_strndup(s->arena, buf_cstr(&e), e.len);
+		buf_free(&e);
+	}
 	sniff_close(s);
 	if (speaks_tls) {
 		tracef(s, "a second connection was answered in TLS: the port "
