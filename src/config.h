@@ -33,6 +33,9 @@ struct config {
 
 	int family;               /* AF_UNSPEC, AF_INET or AF_INET6 */
 	const char *connect_addr; /* --connect: skip DNS */
+	bool discover;            /* --domain without a host: find the servers */
+	bool reverse_dns;         /* look up PTR records of the addresses */
+	bool no_reverse_dns;      /* --no-reverse-dns */
 	double timeout;           /* seconds, whole run per host */
 	const char *ca_file;
 	struct range cert_warn, cert_crit;   /* days left; default below 30 / 7 */

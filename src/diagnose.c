@@ -106,9 +106,22 @@ static bool oauth_only(const struct ehlo_caps *c)
 	       c->nmech == (size_t)__builtin_popcount(c->mechs);
 }
 
+/*
+ * The server stopped answering, or hung up, in the middle of the session
+ * (at AUTH, MAIL, RCPT ...): a mail program would hang or fail there too.
+ * A slow answer to RSET or QUIT harms nobody (Exim's 221 comes late).
+ */
+static bool broke_off(const struct port_result *r)
+{
+	if (r->fail != FAIL_TIMEOUT && r->fail != FAIL_CLOSED && r->fail != FAIL_RESET)
+		return false;
+	return r->fail_state != PS_QUIT && r->fail_state != PS_RSET &&
+	       r->fail_state != PS_DONE;
+}
+
 static enum path classify(const struct port_result *r, bool credentials)
 {
-	if (r->greeting_code != 220 || (!r->ehlo_ok && !r->helo_used))
+	if (r->greeting_code != 220 || (!r->ehlo_ok && !r->helo_used) || broke_off(r))
 		return PATH_NONE;
 	if (!credentials_pass(r, credentials) || mechanisms_all_broken(r) ||
 	    oauth_only(port_result_final_caps(r)))
@@ -198,6 +211,24 @@ static void rule_connect(struct ctx *c, const struct port_result *r)
 		     r->error ? r->error : "cannot connect");
 }
 
+/* What answered instead of SMTP, from its first line; NULL if unknown. */
+static const char *other_service(const char *text)
+{
+	if (!text)
+		return NULL;
+	if (!strncmp(text, "...", 3))
+		text += 3;
+	if (!strncmp(text, "HTTP/", 5) || !strncmp(text, "1.1 ", 4) || !strncmp(text, "1.0 ", 4))
+		return "a web server";
+	if (!strncmp(text, "SSH-", 4))
+		return "an SSH server";
+	if (!strncmp(text, "+OK", 3))
+		return "a POP3 server (a mail program's incoming server, not its outgoing one)";
+	if (!strncmp(text, "* OK", 4) || !strncmp(text, "* BYE", 5))
+		return "an IMAP server (a mail program's incoming server, not its outgoing one)";
+	return NULL;
+}
+
 static void rule_session(struct ctx *c, const struct port_result *r)
 {
 	if (!r->connected)
@@ -205,11 +236,12 @@ static void rule_session(struct ctx *c, const struct port_result *r)
 	const char *state = probe_states[r->fail_state < PS_COUNT ? r->fail_state : PS_DONE].name;
 	switch (r->fail) {
 	case FAIL_TIMEOUT:
-		if (r->fail_state == PS_GREETING && !r->greeting_code && r->sniff_text &&
-		    !strncmp(r->sniff_text, "HTTP/", 5)) {
+		if (r->fail_state == PS_GREETING && !r->greeting_code &&
+		    other_service(r->sniff_text)) {
 			emit(c, "not-smtp", unless_other_path(c, SEV_WARNING), r,
-			     "port %d says nothing until spoken to and then answers like a web "
-			     "server ('%.60s'): it is not an SMTP port", r->port, r->sniff_text);
+			     "port %d says nothing until spoken to and then answers like %s "
+			     "('%.60s'): it is not an SMTP port", r->port,
+			     other_service(r->sniff_text), r->sniff_text);
 			break;
 		}
 		emit(c, "session-timeout", unless_other_path(c, SEV_WARNING), r,
@@ -223,9 +255,16 @@ static void rule_session(struct ctx *c, const struct port_result *r)
 		     "port %d: %s", r->port, r->error);
 		break;
 	case FAIL_PROTOCOL:
-		if (r->greeting_code == 0 && r->fail_state == PS_GREETING)
+		if (r->greeting_code == 0 && r->fail_state == PS_GREETING) {
+			const char *what = other_service(r->mismatch_text);
+			if (!what)
+				what = other_service(r->sniff_text);
+			if (!what)
+				what = other_service(r->banner);
 			emit(c, "not-smtp", unless_other_path(c, SEV_WARNING), r,
-			     "port %d does not speak SMTP: %s", r->port, r->error);
+			     "port %d does not speak SMTP%s%s: %s", r->port,
+			     what ? ", it answers like " : "", what ? what : "", r->error);
+		}
 		else
 			emit(c, "protocol-violation", unless_other_path(c, SEV_WARNING), r,
 			     "port %d: %s", r->port, r->error);
@@ -277,8 +316,11 @@ static void rule_mismatch(struct ctx *c, const struct port_result *r)
 	if (r->mismatch == MISMATCH_TLS_TO_CLEAR)
 		emit(c, "tls-mode-mismatch", SEV_WARNING, r,
 		     "port %d was probed with implicit TLS but answered in clear text "
-		     "('%s'): it is a STARTTLS port", r->port,
-		     r->mismatch_text ? r->mismatch_text : "");
+		     "('%s'): %s", r->port, r->mismatch_text ? r->mismatch_text : "",
+		     r->starttls_offered ? "it is a STARTTLS port"
+		     : r->ehlo_ok || r->helo_used ? "it speaks SMTP in clear text and offers "
+						    "no STARTTLS"
+		     : "it speaks clear text, not implicit TLS");
 	else if (r->mismatch == MISMATCH_CLEAR_TO_TLS)
 		emit(c, "tls-mode-mismatch", SEV_WARNING, r,
 		     "port %d stays silent in clear text and answers TLS: it is an "
@@ -543,7 +585,9 @@ static void relay_reply(const struct relay_result *t, int *code, const char **en
 static void rule_relay(struct ctx *c, const struct port_result *r)
 {
 	const struct relay_result *t = &r->relay;
-	if (t->mail_code) {
+	/* A test the session broke off (MAIL accepted, no RCPT answer) says
+	 * nothing about relaying. */
+	if (t->mail_code && (t->rcpt_code || t->mail_code / 100 != 2)) {
 		if (t->accepted) {
 			emit(c, "open-relay", SEV_CRITICAL, r,
 			     "port %d accepted a recipient in another domain without "
@@ -574,7 +618,7 @@ static void rule_relay(struct ctx *c, const struct port_result *r)
 		}
 	}
 	const struct relay_result *ta = &r->relay_auth;
-	if (!ta->mail_code)
+	if (!ta->mail_code || (!ta->rcpt_code && ta->mail_code / 100 == 2))
 		return;
 	if (ta->accepted) {
 		emit(c, "relay-ok", SEV_OK, r, "port %d, after login, accepted a recipient in "

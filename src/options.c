@@ -25,6 +25,8 @@ const char smtpcheck_version[] = "0.1.0";
 
 static const char usage_text[] =
 "Usage: smtpcheck [OPTIONS] HOST [HOST...]\n"
+"       smtpcheck [OPTIONS] USER@DOMAIN    (find the servers in DNS: SRV, MX)\n"
+"       smtpcheck [OPTIONS] --domain DOMAIN\n"
 "       smtpcheck --explain 'REPLY OR ERROR TEXT' [--json]\n"
 "       smtpcheck --list-clients\n"
 "Probe the SMTP submission ports of HOST (25, 465 and 587 at once), check\n"
@@ -41,6 +43,7 @@ static const char usage_text[] =
 "      --connect ADDR      connect to ADDR instead of resolving HOST; HOST\n"
 "                          is still used for SNI and the certificate check\n"
 "  -t, --timeout SEC       hard deadline for the whole run (default 15)\n"
+"      --no-reverse-dns    do not look up the PTR records of the addresses\n"
 "      --ca-file FILE      trust the CAs in FILE (default: system store)\n"
 "  -D, --certificate-days W[,C]\n"
 "                          warn / critical when the certificate expires\n"
@@ -58,7 +61,8 @@ static const char usage_text[] =
 "      --password-file F   read the password from the first line of F\n"
 "      --no-username-retry do not retry a rejected local@domain name as\n"
 "                          local (or local as local@DOMAIN)\n"
-"      --domain DOMAIN     the mail domain, for that retry\n"
+"      --domain DOMAIN     the mail domain, for that retry; without a host:\n"
+"                          find DOMAIN's servers in DNS and probe them\n"
 "      --auth-mech MECH    use this SASL mechanism instead of the\n"
 "                          strongest one both sides support\n"
 "      --insecure-auth     also log in on ports without TLS (the password\n"
@@ -115,6 +119,7 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_LIST_FINDINGS,
 	OPT_INJECTION_TEST,
+	OPT_NO_REVERSE_DNS,
 };
 
 static const struct option long_options[] = {
@@ -138,6 +143,7 @@ static const struct option long_options[] = {
 	{ "insecure-auth", no_argument, NULL, OPT_INSECURE_AUTH },
 	{ "try-mechanisms", no_argument, NULL, OPT_TRY_MECHANISMS },
 	{ "injection-test", no_argument, NULL, OPT_INJECTION_TEST },
+	{ "no-reverse-dns", no_argument, NULL, OPT_NO_REVERSE_DNS },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "rcpt", required_argument, NULL, OPT_RCPT },
 	{ "no-relay-test", no_argument, NULL, OPT_NO_RELAY_TEST },
@@ -262,10 +268,14 @@ static bool valid_host(const char *h, struct buf *err)
 	}
 	if (is_ip(h, &family))
 		return true;
-	if (strchr(h, '@')) {
-		buf_printf(err, "'%s': finding the server from an e-mail address "
-			   "is not supported yet; give the server's name", h);
-		return false;
+	const char *at = strchr(h, '@');
+	if (at) {
+		/* USER@DOMAIN: the servers are found in DNS (SRV, then MX). */
+		if (!address_valid(h, false)) {
+			buf_printf(err, "'%s' is not an e-mail address", h);
+			return false;
+		}
+		return true;
 	}
 	if (n > 253) {
 		buf_puts(err, "host name longer than 253 characters");
@@ -530,6 +540,9 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		case OPT_INJECTION_TEST:
 			cfg->injection_test = true;
 			break;
+		case OPT_NO_REVERSE_DNS:
+			cfg->no_reverse_dns = true;
+			break;
 		case OPT_FROM:
 		case OPT_RCPT:
 			if (!address_valid(optarg, c == OPT_FROM)) {
@@ -600,7 +613,11 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		show_args(cfg, argc, argv);
 		return OPTIONS_RUN;
 	}
-	if (optind >= argc && !cfg->hosts_file) {
+	if (optind >= argc && !cfg->hosts_file && cfg->domain) {
+		/* --domain alone: find that domain's servers. */
+		cfg->discover = true;
+		add_host(cfg, cfg->domain);
+	} else if (optind >= argc && !cfg->hosts_file) {
 		buf_puts(err, "no host given");
 		return OPTIONS_USAGE;
 	}
@@ -650,6 +667,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		return OPTIONS_USAGE;
 	}
 	show_args(cfg, argc, argv);
+	cfg->reverse_dns = !cfg->connect_addr && !cfg->no_reverse_dns;
 
 	const char *nc = getenv("NO_COLOR");
 	cfg->color = isatty(STDOUT_FILENO) && !(nc && *nc);

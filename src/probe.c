@@ -49,6 +49,7 @@ static const char *const event_names[] = {
 	[EV_TLS_FAILED] = "TLS failed",
 	[EV_TLS_CLEARTEXT] = "clear text instead of TLS",
 	[EV_SPEAKS_TLS] = "port speaks TLS",
+	[EV_SPEAKS_OTHER] = "port speaks another protocol",
 	[EV_CLOSED] = "closed",
 	[EV_PROTOCOL_ERROR] = "protocol error",
 	[EV_TIMEOUT] = "timeout",
@@ -642,6 +643,21 @@ static void on_rset(struct probe *p, const struct reply *r)
 		advance(p);
 }
 
+/* "220 ...", "554 ...", "421-..." or what OpenSSL left of it ("...") */
+bool looks_like_smtp(const char *text)
+{
+	if (!text || !strncmp(text, "...", 3))
+		return true; /* not seen: give the clear-text probe a chance */
+	static const char lo[] = "20", hi[] = "59";
+	for (int i = 0; i < 3; i++) {
+		if (!text[i])
+			return true; /* too short to tell */
+		if (text[i] < lo[i ? 1 : 0] || text[i] > hi[i ? 1 : 0])
+			return false;
+	}
+	return text[3] == ' ' || text[3] == '-' || text[3] == '\0';
+}
+
 static void tls_failed(struct probe *p, uint64_t now)
 {
 	struct port_result *res = p->res;
@@ -767,6 +783,17 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 			settle(p, now);
 			return;
 		}
+		if (ev == EV_TLS_CLEARTEXT && p->state == PS_TLS_HANDSHAKE &&
+		    !looks_like_smtp(res->mismatch_text)) {
+			/* Clear text, but not SMTP (an SSH banner, a web server's
+			 * answer): no use trying STARTTLS there. */
+			fail(p, FAIL_PROTOCOL, "the port answered the TLS hello in clear "
+			     "text, and not in SMTP: '%s'",
+			     res->mismatch_text ? res->mismatch_text : "");
+			res->fail_state = PS_GREETING;
+			close_now(p, now);
+			return;
+		}
 		if (ev == EV_TLS_CLEARTEXT && p->state == PS_TLS_HANDSHAKE) {
 			res->mismatch = MISMATCH_TLS_TO_CLEAR;
 			if (!p->reconnected) {
@@ -799,6 +826,15 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 			reconnect(p, MODE_TLS, now);
 			return;
 		}
+		if (ev == EV_SPEAKS_OTHER && !res->greeting_code) {
+			/* Silent until spoken to, then not SMTP: waiting longer
+			 * would only reach the deadline. */
+			fail(p, FAIL_PROTOCOL, "the port says nothing until spoken to, and "
+			     "then answers in another protocol: '%s'",
+			     res->sniff_text ? res->sniff_text : "");
+			close_now(p, now);
+			return;
+		}
 		break;
 
 	case PS_EHLO:
@@ -824,7 +860,7 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 	case PS_COUNT:
 		return;
 	}
-	if (ev == EV_SPEAKS_TLS)
+	if (ev == EV_SPEAKS_TLS || ev == EV_SPEAKS_OTHER)
 		return; /* a late sniff result: nothing to do */
 	unexpected(p, ev, now);
 }

@@ -55,6 +55,7 @@ enum probe_event_kind {
 	EV_TLS_FAILED,            /* result.tls.error set by the driver */
 	EV_TLS_CLEARTEXT,         /* ClientHello answered by clear text */
 	EV_SPEAKS_TLS,            /* a silent clear-text port answered TLS */
+	EV_SPEAKS_OTHER,          /* it answered in clear, not in SMTP (sniff_text) */
 	EV_CLOSED,                /* EOF or reset; result.fail set */
 	EV_PROTOCOL_ERROR,        /* unparsable reply; result.error set */
 	EV_TIMEOUT                /* the run's deadline */
@@ -156,6 +157,12 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 		 struct probe_action *act);
 
 bool probe_done(const struct probe *p);
+
+/*
+ * Could this (escaped) first line be SMTP: "220 ...", "554-..."? Text too
+ * short to tell, or what OpenSSL left of it ("..."), counts as SMTP.
+ */
+bool looks_like_smtp(const char *text);
 const char *probe_event_name(enum probe_event_kind ev);
 
 /* Transcript recording, used by the driver for what it sends and reads. */

@@ -216,9 +216,13 @@ enum reply_status reply_parser_feed(struct reply_parser *p, const char *data,
 		const char *nl = memchr(data + i, '\n', len - i);
 		size_t chunk = nl ? (size_t)(nl - (data + i)) : len - i;
 		if (p->line.len + chunk > REPLY_LINE_MAX + 1) {
+			/* Show how the line began: what was kept, then this input. */
 			buf_reset(&p->raw);
 			buf_append(&p->raw, p->line.data ? p->line.data : "",
 				   p->line.len < 64 ? p->line.len : 64);
+			if (p->raw.len < 64)
+				buf_append(&p->raw, data + i,
+					   chunk < 64 - p->raw.len ? chunk : 64 - p->raw.len);
 			*used = i + chunk;
 			return fail(p, REPLY_ERR_LINE_TOO_LONG);
 		}

@@ -188,7 +188,7 @@ static void perfdata(const struct config *cfg, const struct host_result *h,
 			perf_label(out, "connect", h, r);
 			buf_printf(out, "%.6fs;;;0;", (double)r->timing_us[PH_CONNECT] / 1e6);
 		}
-		if (r->timed[PH_GREETING]) {
+		if (r->timed[PH_GREETING] && r->greeting_code) {
 			perf_label(out, "greeting", h, r);
 			buf_printf(out, "%.6fs;;;0;", (double)r->greeting_wait_us / 1e6);
 		}

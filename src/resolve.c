@@ -67,6 +67,7 @@ static void addrinfo_cb(void *arg, int status, int timeouts,
 			memset(&addrs[n], 0, sizeof addrs[n]);
 			memcpy(&addrs[n].sa, node->ai_addr, node->ai_addrlen);
 			addrs[n].len = (socklen_t)node->ai_addrlen;
+			addrs[n].ttl = node->ai_ttl;
 			n++;
 		}
 		if (n == 0)

@@ -25,6 +25,7 @@ void resolver_free(struct resolver *r);
 struct resolved_addr {
 	struct sockaddr_storage sa;
 	socklen_t len;
+	int ttl;
 };
 
 /*

@@ -161,6 +161,7 @@ struct transcript {
 };
 
 struct port_result {
+	char *server;                  /* the name probed (SNI, certificate) */
 	int port;
 	enum tls_mode mode;            /* the mode finally spoken */
 	enum tls_mode mode_requested;
@@ -221,6 +222,11 @@ struct port_result {
 
 	char *sniff_text;              /* first clear-text line of the TLS sniff */
 
+	/* DANE (port 25 of an MX host with TLSA records) */
+	bool dane_checked;
+	bool dane_match;
+	char *dane_detail;             /* which record matched, or why none */
+
 	bool reply_bare_lf;            /* a reply line ended in bare LF */
 	bool reply_overlong;           /* a reply line over 512 octets */
 
@@ -231,9 +237,52 @@ struct port_result {
 	struct transcript transcript;
 };
 
+struct dns_answer;
+
+/* Where a server name came from. */
+enum server_source {
+	SERVER_GIVEN,      /* on the command line */
+	SERVER_SRV,        /* an SRV record (RFC 6186 / RFC 8314) */
+	SERVER_GUESS,      /* a usual name (smtp.DOMAIN, mail.DOMAIN) */
+	SERVER_MX          /* an MX record */
+};
+
+/* A server name probed for a host, and what its lookup gave. */
+struct server_result {
+	char *name;
+	enum server_source source;
+	bool dns_ok;
+	int dns_status;
+	char *dns_error;
+	uint64_t dns_us;
+	char **addrs;
+	uint32_t *ttls;
+	size_t naddrs;
+	struct dns_answer *tlsa;       /* _25._tcp.NAME for an MX host */
+};
+
+/* Reverse DNS of an address, and whether it resolves back (FCrDNS). */
+struct ptr_result {
+	char *address;
+	char *name;                    /* NULL when there is no PTR */
+	uint32_t ttl;
+	int rcode;
+	bool forward_checked;
+	bool forward_ok;               /* the name resolves to the address */
+};
+
 /* What was learnt about one host: its addresses and every port tried. */
 struct host_result {
 	char *name;                    /* as given on the command line */
+	bool discovery;                /* a mail domain: servers found in DNS */
+	char *domain;
+	bool guessed;                  /* no SRV: the servers are a guess */
+	struct server_result *servers;
+	size_t nservers;
+	struct dns_answer **answers;   /* SRV, MX, TLSA, PTR answers, in order */
+	size_t nanswers;
+	struct ptr_result *ptrs;
+	size_t nptrs;
 	bool dns_ok;
 	int dns_status;                /* c-ares status, ARES_SUCCESS if ok */
 	char *dns_error;               /* sentence naming the query */

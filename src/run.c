@@ -1,12 +1,22 @@
 /*
  * run.c - hosts, their DNS, their sessions and their deadlines.
  *
- * A host moves RESOLVING -> PROBING -> DONE. Its deadline (-t) starts
- * when the host starts; when it fires, the lookup is abandoned or every
- * session still open is told EV_TIMEOUT, so the report is out within
- * milliseconds of the deadline whatever the servers do. Finishing a host
- * happens from a zero-delay timer, never inside a session's callback, so
- * no session is freed while its own code is on the stack.
+ * A host is a server name given on the command line, or a mail domain to
+ * discover (USER@DOMAIN, --domain). Discovery asks at once for the
+ * submission SRV records (RFC 6186, RFC 8314) and the MX records, and
+ * plans the servers to probe: the SRV targets first, else the usual names
+ * (smtp.DOMAIN, mail.DOMAIN), said to be a guess; MX hosts too, on port
+ * 25 with their TLSA records (DANE). Each server is then resolved (A and
+ * AAAA at once) and probed on every address and port as soon as its
+ * addresses are known; the reverse DNS of every address is looked up
+ * alongside, for information.
+ *
+ * The host's deadline (-t) starts with the host; when it fires, lookups
+ * under way are abandoned and every session still open is told
+ * EV_TIMEOUT, so the report is out within milliseconds of the deadline
+ * whatever the servers do. Finishing a host happens from a zero-delay
+ * timer, never inside a callback. A host's memory lives until its report
+ * is written and the last of its lookups has called back.
  */
 #include "run.h"
 
@@ -18,27 +28,47 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns.h"
 #include "loop.h"
 #include "resolve.h"
 #include "session.h"
 #include "tls.h"
 
+#define MAX_SERVERS 8
+#define MAX_MX_PROBED 2
+
 struct run;
+struct host;
+
+/* A server to probe: its name, ports, and its sessions once resolved. */
+struct server {
+	struct host *host;
+	size_t index;                  /* into host_result.servers */
+	struct port_spec ports[MAX_PORTS];
+	size_t nports;
+	bool wants_tlsa;               /* port 25 of an MX host */
+	int waiting;                   /* lookups before the sessions start */
+	struct resolved_addr *addrs;
+	size_t naddrs;
+	struct port_result *results;   /* naddrs x nports, then injections */
+	struct session *sessions;
+	size_t nsessions, nresults, ninj;
+	size_t *inj_of;
+};
 
 struct host {
 	struct run *run;
 	struct host_result res;
 	struct arena arena;
-	struct session *sessions;
-	size_t nsessions, ndone;
-	/* --injection-test: one extra session per STARTTLS port, whose
-	 * verdict is merged into the port's result before the report. */
-	struct port_result *inj;
-	size_t *inj_of;                /* index of the port each one tests */
-	size_t ninj;
+	struct server servers[MAX_SERVERS];
+	size_t nservers;
+	size_t sessions_open;          /* started and not yet done */
+	size_t lookups;                /* DNS queries under way */
+	int discovery_waiting;
+	struct dns_answer *srv_tls, *srv_starttls, *mx;
 	struct loop_timer deadline, finisher;
 	uint64_t started_us;
-	bool resolving, probing, done;
+	bool started, done, reported;
 };
 
 struct run {
@@ -57,6 +87,7 @@ struct run {
 };
 
 static void start_next(struct run *run);
+static void check_done(struct host *h);
 
 /* "[  12/1000 done, 200 running]" on stderr when it is a terminal. */
 static void progress(struct run *run)
@@ -72,6 +103,98 @@ static void progress(struct run *run)
 	fflush(stderr);
 }
 
+/* The last reference to a host's memory is gone: release it. */
+static void host_release(struct host *h)
+{
+	if (!h->reported || h->lookups > 0)
+		return;
+	arena_free(&h->arena);
+}
+
+/* Put every server's results into one array, in server order. */
+static void gather_ports(struct host *h)
+{
+	size_t total = 0;
+	for (size_t s = 0; s < h->nservers; s++)
+		total += h->servers[s].nresults;
+	h->res.ports = xcalloc(total ? total : 1, sizeof *h->res.ports);
+	h->res.nports = 0;
+	for (size_t s = 0; s < h->nservers; s++) {
+		struct server *sv = &h->servers[s];
+		for (size_t i = 0; i < sv->ninj; i++) {
+			struct port_result *to = &sv->results[sv->inj_of[i]];
+			const struct port_result *from = &sv->results[sv->nresults + i];
+			to->injection_tested = from->injection_tested && from->injection_code;
+			to->injection_vulnerable = to->injection_tested && from->injection_vulnerable;
+			to->injection_code = from->injection_code;
+			to->injection_text = from->injection_text;
+			to->injection_error = from->injection_code ? NULL
+					      : from->injection_error ? from->injection_error
+					      : from->error ? from->error : "no answer under TLS";
+			port_result_free(&sv->results[sv->nresults + i]);
+		}
+		if (sv->nresults)
+			memcpy(h->res.ports + h->res.nports, sv->results,
+			       sv->nresults * sizeof *sv->results);
+		h->res.nports += sv->nresults;
+		free(sv->results);
+		free(sv->sessions);
+		free(sv->inj_of);
+		free(sv->addrs);
+		sv->results = NULL;
+		sv->sessions = NULL;
+		sv->inj_of = NULL;
+		sv->addrs = NULL;
+	}
+}
+
+/* The union of the servers' addresses, for the report header. */
+static void gather_addrs(struct host *h)
+{
+	size_t total = 0;
+	for (size_t s = 0; s < h->res.nservers; s++)
+		total += h->res.servers[s].naddrs;
+	h->res.addrs = arena_alloc(&h->arena, (total ? total : 1) * sizeof *h->res.addrs);
+	h->res.naddrs = 0;
+	for (size_t s = 0; s < h->res.nservers; s++) {
+		const struct server_result *sr = &h->res.servers[s];
+		for (size_t i = 0; i < sr->naddrs; i++) {
+			bool dup = false;
+			for (size_t k = 0; k < h->res.naddrs; k++)
+				dup |= !strcmp(h->res.addrs[k], sr->addrs[i]);
+			if (!dup)
+				h->res.addrs[h->res.naddrs++] = sr->addrs[i];
+		}
+	}
+}
+
+/* DNS is good when some server resolved; else the first failure says why. */
+static void summarize_dns(struct host *h)
+{
+	if (h->res.dns_error)
+		return; /* discovery already failed and said why */
+	h->res.dns_ok = false;
+	for (size_t s = 0; s < h->res.nservers; s++)
+		if (h->res.servers[s].dns_ok)
+			h->res.dns_ok = true;
+	if (h->res.dns_ok || h->res.nservers == 0)
+		return;
+	const struct server_result *sr = &h->res.servers[0];
+	h->res.dns_status = sr->dns_status;
+	if (h->res.nservers == 1) {
+		h->res.dns_error = sr->dns_error;
+		return;
+	}
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "none of the servers resolves:");
+	for (size_t s = 0; s < h->res.nservers; s++)
+		buf_printf(&b, " %s (%s)", h->res.servers[s].name,
+			   h->res.servers[s].dns_error ? h->res.servers[s].dns_error : "?");
+	h->res.dns_error = arena_strndup(&h->arena, buf_cstr(&b), b.len);
+	buf_free(&b);
+}
+
 static void host_finish(void *arg)
 {
 	struct host *h = arg;
@@ -82,27 +205,13 @@ static void host_finish(void *arg)
 	loop_timer_cancel(run->loop, &h->deadline);
 	loop_timer_cancel(run->loop, &h->finisher);
 	h->res.elapsed_us = now_us() - h->started_us;
-	for (size_t i = 0; i < h->ninj; i++) {
-		struct port_result *to = &h->res.ports[h->inj_of[i]];
-		const struct port_result *from = &h->inj[i];
-		to->injection_tested = from->injection_tested && from->injection_code;
-		to->injection_vulnerable = to->injection_tested && from->injection_vulnerable;
-		to->injection_code = from->injection_code;
-		to->injection_text = from->injection_text;
-		to->injection_error = from->injection_code ? NULL
-				      : from->injection_error ? from->injection_error
-				      : from->error ? from->error : "no answer under TLS";
-		port_result_free(&h->inj[i]);
-	}
+	gather_ports(h);
+	gather_addrs(h);
+	summarize_dns(h);
 	run->report(run->report_arg, &h->res);
-	free(h->inj);
-	free(h->inj_of);
-	h->inj = NULL;
-	h->inj_of = NULL;
-	free(h->sessions);
-	h->sessions = NULL;
 	host_result_free(&h->res);
-	arena_free(&h->arena);
+	h->reported = true;
+	host_release(h);
 	run->finished++;
 	progress(run);
 	/* A slot is free: the next host of the list (-j). */
@@ -110,31 +219,65 @@ static void host_finish(void *arg)
 		start_next(run);
 }
 
+static void check_done(struct host *h)
+{
+	if (h->done || h->sessions_open > 0 || h->lookups > 0 || h->discovery_waiting > 0)
+		return;
+	for (size_t s = 0; s < h->nservers; s++)
+		if (h->servers[s].waiting > 0)
+			return;
+	loop_timer_arm(h->run->loop, &h->finisher, 0);
+}
+
+/* A lookup came back; false when the host no longer wants it. */
+static bool lookup_back(struct host *h)
+{
+	h->lookups--;
+	if (h->done) {
+		host_release(h);
+		return false;
+	}
+	return true;
+}
+
+static void record_answer(struct host *h, struct dns_answer *ans)
+{
+	struct dns_answer **all = arena_alloc(&h->arena,
+					      (h->res.nanswers + 1) * sizeof *all);
+	if (h->res.nanswers)
+		memcpy(all, h->res.answers, h->res.nanswers * sizeof *all);
+	all[h->res.nanswers++] = ans;
+	h->res.answers = all;
+}
+
 static void session_done(void *arg, struct session *s)
 {
 	struct host *h = arg;
 	(void)s;
-	h->ndone++;
-	if (h->ndone == h->nsessions)
-		loop_timer_arm(h->run->loop, &h->finisher, 0);
+	h->sessions_open--;
+	check_done(h);
 }
 
 static void host_deadline(void *arg)
 {
 	struct host *h = arg;
-	if (h->resolving) {
-		h->resolving = false;
-		h->res.dns_ok = false;
-		h->res.dns_status = ARES_ETIMEOUT;
-		h->res.dns_error = arena_printf(&h->arena,
-			"looking up the addresses (A/AAAA) of %s: no answer before "
-			"the deadline of %g s", h->res.name, h->run->cfg->timeout);
-		h->res.dns_us = now_us() - h->started_us;
-		loop_timer_arm(h->run->loop, &h->finisher, 0);
-		return;
+	h->discovery_waiting = 0;
+	for (size_t s = 0; s < h->nservers; s++) {
+		struct server *sv = &h->servers[s];
+		struct server_result *sr = &h->res.servers[sv->index];
+		if (sv->waiting > 0 && !sr->dns_ok && !sr->dns_error) {
+			sr->dns_status = ARES_ETIMEOUT;
+			sr->dns_error = arena_printf(&h->arena,
+				"looking up the addresses (A/AAAA) of %s: no answer before the "
+				"deadline of %g s", sr->name, h->run->cfg->timeout);
+		}
+		sv->waiting = 0;
+		for (size_t i = 0; i < sv->nsessions; i++)
+			session_timeout(&sv->sessions[i]);
 	}
-	for (size_t i = 0; i < h->nsessions; i++)
-		session_timeout(&h->sessions[i]);
+	/* Lookups under way are dropped by lookup_back() when they return. */
+	if (!h->done)
+		loop_timer_arm(h->run->loop, &h->finisher, 0);
 }
 
 static void addr_text(const struct sockaddr *sa, char *out, size_t len)
@@ -145,93 +288,206 @@ static void addr_text(const struct sockaddr *sa, char *out, size_t len)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
 }
 
-static void start_probes(struct host *h, const struct resolved_addr *addrs, size_t n)
+/* ---- reverse DNS (information only) ---- */
+
+struct ptr_lookup {
+	struct host *host;
+	size_t index;                  /* into res.ptrs */
+};
+
+static void forward_back(void *arg, int status, const struct resolved_addr *addrs, size_t n)
 {
-	const struct config *cfg = h->run->cfg;
-	h->probing = true;
-	h->res.naddrs = n;
-	h->res.addrs = arena_alloc(&h->arena, (n ? n : 1) * sizeof *h->res.addrs);
+	struct ptr_lookup *pl = arg;
+	struct host *h = pl->host;
+	size_t index = pl->index;
+	free(pl);
+	if (!lookup_back(h)) {
+		return;
+	}
+	struct ptr_result *p = &h->res.ptrs[index];
+	p->forward_checked = true;
+	for (size_t i = 0; status == ARES_SUCCESS && i < n; i++) {
+		char text[INET6_ADDRSTRLEN];
+		addr_text((const struct sockaddr *)&addrs[i].sa, text, sizeof text);
+		if (!strcmp(text, p->address))
+			p->forward_ok = true;
+	}
+	check_done(h);
+}
+
+static void ptr_back(void *arg, struct dns_answer *ans)
+{
+	struct ptr_lookup *pl = arg;
+	struct host *h = pl->host;
+	if (!lookup_back(h)) {
+		free(pl);
+		return;
+	}
+	record_answer(h, ans);
+	struct ptr_result *p = &h->res.ptrs[pl->index];
+	p->rcode = ans->rcode;
+	if (ans->nrecords > 0) {
+		p->name = ans->records[0].target;
+		p->ttl = ans->records[0].ttl;
+		h->lookups++;
+		resolve_addrs(&h->run->resolver, p->name, AF_UNSPEC, forward_back, pl);
+	} else {
+		free(pl);
+	}
+	check_done(h);
+}
+
+static void lookup_ptrs(struct host *h, const struct server_result *sr)
+{
+	if (!h->run->cfg->reverse_dns)
+		return;
+	for (size_t i = 0; i < sr->naddrs; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < h->res.nptrs; k++)
+			dup |= !strcmp(h->res.ptrs[k].address, sr->addrs[i]);
+		char *qname = dns_ptr_name(sr->addrs[i], &h->arena);
+		if (dup || !qname)
+			continue;
+		struct ptr_result *all = arena_alloc(&h->arena, (h->res.nptrs + 1) * sizeof *all);
+		if (h->res.nptrs)
+			memcpy(all, h->res.ptrs, h->res.nptrs * sizeof *all);
+		h->res.ptrs = all;
+		struct ptr_result *p = &all[h->res.nptrs];
+		p->address = sr->addrs[i];
+		p->rcode = DNS_NO_ANSWER;
+		struct ptr_lookup *pl = xcalloc(1, sizeof *pl);
+		pl->host = h;
+		pl->index = h->res.nptrs++;
+		h->lookups++;
+		dns_query(&h->run->resolver, qname, DNS_T_PTR, &h->arena, ptr_back, pl);
+	}
+}
+
+/* ---- probing a server ---- */
+
+static void set_port(struct sockaddr_storage *sa, int port)
+{
+	in_port_t p = htons((in_port_t)port);
+	if (sa->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = p;
+	else
+		((struct sockaddr_in *)sa)->sin_port = p;
+}
+
+static void start_server(struct server *sv)
+{
+	struct host *h = sv->host;
+	struct server_result *sr = &h->res.servers[sv->index];
+	size_t n = sv->naddrs, np = sv->nports;
 	size_t nstarttls = 0;
-	for (size_t p = 0; p < cfg->nports; p++)
-		nstarttls += cfg->ports[p].mode == MODE_STARTTLS;
-	h->ninj = h->run->env.injection_test ? n * nstarttls : 0;
-	h->res.nports = n * cfg->nports;
-	h->nsessions = h->res.nports + h->ninj;
-	h->res.ports = xcalloc(h->res.nports ? h->res.nports : 1, sizeof *h->res.ports);
-	h->sessions = xcalloc(h->nsessions ? h->nsessions : 1, sizeof *h->sessions);
-	h->inj = xcalloc(h->ninj ? h->ninj : 1, sizeof *h->inj);
-	h->inj_of = xcalloc(h->ninj ? h->ninj : 1, sizeof *h->inj_of);
+	for (size_t p = 0; p < np; p++)
+		nstarttls += sv->ports[p].mode == MODE_STARTTLS;
+	sv->nresults = n * np;
+	sv->ninj = h->run->env.injection_test ? n * nstarttls : 0;
+	sv->nsessions = sv->nresults + sv->ninj;
+	sv->results = xcalloc(sv->nsessions ? sv->nsessions : 1, sizeof *sv->results);
+	sv->sessions = xcalloc(sv->nsessions ? sv->nsessions : 1, sizeof *sv->sessions);
+	sv->inj_of = xcalloc(sv->ninj ? sv->ninj : 1, sizeof *sv->inj_of);
 
 	for (size_t a = 0; a < n; a++) {
-		char text[INET6_ADDRSTRLEN];
-		addr_text((const struct sockaddr *)&addrs[a].sa, text, sizeof text);
-		h->res.addrs[a] = arena_strdup(&h->arena, text);
-		for (size_t p = 0; p < cfg->nports; p++) {
-			struct port_result *r = &h->res.ports[a * cfg->nports + p];
-			r->port = cfg->ports[p].port;
-			r->family = addrs[a].sa.ss_family;
-			snprintf(r->address, sizeof r->address, "%s", text);
-		}
-	}
-	/* All results exist before any session starts: a session may end at once. */
-	for (size_t a = 0; a < n; a++) {
-		for (size_t p = 0; p < cfg->nports; p++) {
-			size_t i = a * cfg->nports + p;
-			struct sockaddr_storage sa = addrs[a].sa;
-			in_port_t port = htons((in_port_t)cfg->ports[p].port);
-			if (sa.ss_family == AF_INET6)
-				((struct sockaddr_in6 *)&sa)->sin6_port = port;
-			else
-				((struct sockaddr_in *)&sa)->sin_port = port;
-			session_start(&h->sessions[i], &h->run->env, h->res.name,
-				      (struct sockaddr *)&sa, addrs[a].len,
-				      cfg->ports[p].mode, &h->res.ports[i], &h->arena,
-				      session_done, h);
+		for (size_t p = 0; p < np; p++) {
+			struct port_result *r = &sv->results[a * np + p];
+			r->server = sr->name;
+			r->port = sv->ports[p].port;
+			r->family = sv->addrs[a].sa.ss_family;
+			snprintf(r->address, sizeof r->address, "%s", sr->addrs[a]);
 		}
 	}
 	size_t k = 0;
-	for (size_t a = 0; a < n && h->ninj; a++) {
-		for (size_t p = 0; p < cfg->nports; p++) {
-			if (cfg->ports[p].mode != MODE_STARTTLS)
+	for (size_t a = 0; a < n && sv->ninj; a++) {
+		for (size_t p = 0; p < np; p++) {
+			if (sv->ports[p].mode != MODE_STARTTLS)
 				continue;
-			struct sockaddr_storage sa = addrs[a].sa;
-			in_port_t port = htons((in_port_t)cfg->ports[p].port);
-			if (sa.ss_family == AF_INET6)
-				((struct sockaddr_in6 *)&sa)->sin6_port = port;
-			else
-				((struct sockaddr_in *)&sa)->sin_port = port;
-			h->inj_of[k] = a * cfg->nports + p;
-			h->inj[k].port = cfg->ports[p].port;
-			h->inj[k].family = sa.ss_family;
-			snprintf(h->inj[k].address, sizeof h->inj[k].address, "%s", h->res.addrs[a]);
-			session_start_injection(&h->sessions[h->res.nports + k], &h->run->env,
-						h->res.name, (struct sockaddr *)&sa, addrs[a].len,
-						&h->inj[k], &h->arena, session_done, h);
-			k++;
+			struct port_result *r = &sv->results[sv->nresults + k];
+			r->server = sr->name;
+			r->port = sv->ports[p].port;
+			r->family = sv->addrs[a].sa.ss_family;
+			snprintf(r->address, sizeof r->address, "%s", sr->addrs[a]);
+			sv->inj_of[k++] = a * np + p;
 		}
 	}
-	if (h->nsessions == 0)
-		loop_timer_arm(h->run->loop, &h->finisher, 0);
+	/* Every result exists before a session starts: one may end at once. */
+	h->sessions_open += sv->nsessions;
+	for (size_t a = 0; a < n; a++) {
+		for (size_t p = 0; p < np; p++) {
+			size_t i = a * np + p;
+			struct sockaddr_storage sa = sv->addrs[a].sa;
+			set_port(&sa, sv->ports[p].port);
+			const struct dns_answer *tlsa =
+				sv->wants_tlsa && sv->ports[p].port == 25 ? sr->tlsa : NULL;
+			session_start(&sv->sessions[i], &h->run->env, sr->name,
+				      (struct sockaddr *)&sa, sv->addrs[a].len, sv->ports[p].mode,
+				      &sv->results[i], &h->arena, tlsa, session_done, h);
+		}
+	}
+	for (size_t i = 0; i < sv->ninj; i++) {
+		const struct port_result *main = &sv->results[sv->inj_of[i]];
+		struct sockaddr_storage sa = sv->addrs[sv->inj_of[i] / np].sa;
+		set_port(&sa, main->port);
+		session_start_injection(&sv->sessions[sv->nresults + i], &h->run->env, sr->name,
+					(struct sockaddr *)&sa, sv->addrs[sv->inj_of[i] / np].len,
+					&sv->results[sv->nresults + i], &h->arena, session_done, h);
+	}
+	lookup_ptrs(h, sr);
+	check_done(h);
 }
 
-static void resolved(void *arg, int status, const struct resolved_addr *addrs, size_t n)
+static void server_ready(struct server *sv)
 {
-	struct host *h = arg;
-	if (!h->resolving || h->done)
-		return; /* the deadline came first */
-	h->resolving = false;
-	h->res.dns_us = now_us() - h->started_us;
-	h->res.dns_status = status;
-	if (status != ARES_SUCCESS) {
-		h->res.dns_ok = false;
-		h->res.dns_error = arena_printf(&h->arena,
-			"looking up the addresses (A/AAAA) of %s: %s", h->res.name,
-			resolve_status_sentence(status));
-		loop_timer_arm(h->run->loop, &h->finisher, 0);
+	if (--sv->waiting > 0 || sv->host->done)
 		return;
+	if (sv->host->res.servers[sv->index].dns_ok)
+		start_server(sv);
+	else
+		check_done(sv->host);
+}
+
+static void server_resolved(void *arg, int status, const struct resolved_addr *addrs,
+			    size_t n)
+{
+	struct server *sv = arg;
+	struct host *h = sv->host;
+	if (!lookup_back(h))
+		return;
+	struct server_result *sr = &h->res.servers[sv->index];
+	sr->dns_us = now_us() - h->started_us;
+	sr->dns_status = status;
+	if (status != ARES_SUCCESS) {
+		sr->dns_error = arena_printf(&h->arena,
+			"looking up the addresses (A/AAAA) of %s: %s", sr->name,
+			resolve_status_sentence(status));
+	} else {
+		sr->dns_ok = true;
+		sr->naddrs = n;
+		sr->addrs = arena_alloc(&h->arena, n * sizeof *sr->addrs);
+		sr->ttls = arena_alloc(&h->arena, n * sizeof *sr->ttls);
+		sv->addrs = xcalloc(n, sizeof *sv->addrs);
+		memcpy(sv->addrs, addrs, n * sizeof *addrs);
+		sv->naddrs = n;
+		for (size_t i = 0; i < n; i++) {
+			char text[INET6_ADDRSTRLEN];
+			addr_text((const struct sockaddr *)&addrs[i].sa, text, sizeof text);
+			sr->addrs[i] = arena_strdup(&h->arena, text);
+			sr->ttls[i] = (uint32_t)addrs[i].ttl;
+		}
 	}
-	h->res.dns_ok = true;
-	start_probes(h, addrs, n);
+	server_ready(sv);
+}
+
+static void tlsa_back(void *arg, struct dns_answer *ans)
+{
+	struct server *sv = arg;
+	struct host *h = sv->host;
+	if (!lookup_back(h))
+		return;
+	record_answer(h, ans);
+	h->res.servers[sv->index].tlsa = ans;
+	server_ready(sv);
 }
 
 /* An IP literal needs no DNS. Returns false if text is not one. */
@@ -253,10 +509,216 @@ static bool literal_addr(const char *text, int family, struct resolved_addr *out
 	return false;
 }
 
+static struct server *add_server(struct host *h, const char *name, enum server_source src)
+{
+	for (size_t s = 0; s < h->nservers; s++)
+		if (!ascii_casecmp(h->res.servers[h->servers[s].index].name, name))
+			return &h->servers[s];
+	if (h->nservers == MAX_SERVERS)
+		return NULL;
+	struct server_result *all = arena_alloc(&h->arena, (h->res.nservers + 1) * sizeof *all);
+	if (h->res.nservers)
+		memcpy(all, h->res.servers, h->res.nservers * sizeof *all);
+	h->res.servers = all;
+	struct server_result *sr = &all[h->res.nservers];
+	sr->name = arena_strdup(&h->arena, name);
+	/* Names from DNS end in a dot at times; the certificate does not. */
+	size_t len = strlen(sr->name);
+	if (len > 1 && sr->name[len - 1] == '.')
+		sr->name[len - 1] = '\0';
+	sr->source = src;
+	struct server *sv = &h->servers[h->nservers++];
+	memset(sv, 0, sizeof *sv);
+	sv->host = h;
+	sv->index = h->res.nservers++;
+	return sv;
+}
+
+static void add_port(struct server *sv, int port, enum tls_mode mode)
+{
+	for (size_t i = 0; i < sv->nports; i++)
+		if (sv->ports[i].port == port)
+			return;
+	if (sv->nports < MAX_PORTS) {
+		sv->ports[sv->nports].port = port;
+		sv->ports[sv->nports].mode = mode;
+		sv->nports++;
+	}
+}
+
+/* Look the server up (and its TLSA records): its sessions start after. */
+static void resolve_server(struct host *h, struct server *sv)
+{
+	const struct config *cfg = h->run->cfg;
+	struct server_result *sr = &h->res.servers[sv->index];
+	sv->waiting = 1;
+	if (sv->wants_tlsa) {
+		char q[300];
+		snprintf(q, sizeof q, "_25._tcp.%s", sr->name);
+		sv->waiting++;
+		h->lookups++;
+		dns_query(&h->run->resolver, q, DNS_T_TLSA, &h->arena, tlsa_back, sv);
+	}
+	struct resolved_addr lit;
+	const char *fixed = cfg->connect_addr ? cfg->connect_addr : sr->name;
+	if (literal_addr(fixed, cfg->connect_addr ? AF_UNSPEC : cfg->family, &lit)) {
+		sr->dns_ok = true;
+		sr->naddrs = 1;
+		sr->addrs = arena_alloc(&h->arena, sizeof *sr->addrs);
+		sr->ttls = arena_alloc(&h->arena, sizeof *sr->ttls);
+		char text[INET6_ADDRSTRLEN];
+		addr_text((const struct sockaddr *)&lit.sa, text, sizeof text);
+		sr->addrs[0] = arena_strdup(&h->arena, text);
+		sv->addrs = xcalloc(1, sizeof *sv->addrs);
+		sv->addrs[0] = lit;
+		sv->naddrs = 1;
+		server_ready(sv);
+		return;
+	}
+	unsigned char tmp[16];
+	if (inet_pton(AF_INET, sr->name, tmp) == 1 || inet_pton(AF_INET6, sr->name, tmp) == 1) {
+		sr->dns_status = ARES_ENODATA;
+		sr->dns_error = arena_printf(&h->arena, "%s is not an IPv%d address", sr->name,
+					     cfg->family == AF_INET ? 4 : 6);
+		server_ready(sv);
+		return;
+	}
+	h->lookups++;
+	resolve_addrs(&h->run->resolver, sr->name, cfg->family, server_resolved, sv);
+}
+
+/* ---- discovery ---- */
+
+static int by_priority(const void *a, const void *b)
+{
+	const struct dns_record *x = a, *y = b;
+	if (x->priority != y->priority)
+		return x->priority < y->priority ? -1 : 1;
+	return x->weight > y->weight ? -1 : x->weight < y->weight;
+}
+
+static bool usable_srv(const struct dns_answer *a)
+{
+	for (size_t i = 0; a && i < a->nrecords; i++)
+		if (a->records[i].target[0] && strcmp(a->records[i].target, "."))
+			return true;
+	return false;
+}
+
+/* The answers are in: which servers to probe, and why. */
+static void plan_servers(struct host *h)
+{
+	const struct config *cfg = h->run->cfg;
+	const char *d = h->res.domain;
+	struct dns_answer *srvs[2] = { h->srv_tls, h->srv_starttls };
+	bool srv = usable_srv(h->srv_tls) || usable_srv(h->srv_starttls);
+
+	/* Nothing answered for the domain itself: that is the outage. */
+	struct dns_answer *all[3] = { h->srv_tls, h->srv_starttls, h->mx };
+	int nx = 0, fail = 0;
+	for (int i = 0; i < 3; i++) {
+		nx += all[i]->rcode == DNS_NXDOMAIN;
+		fail += all[i]->rcode == DNS_SERVFAIL || all[i]->rcode == DNS_NO_ANSWER ||
+			all[i]->rcode == DNS_REFUSED || all[i]->rcode == DNS_BAD_ANSWER;
+	}
+	if (h->mx->rcode == DNS_NXDOMAIN || fail == 3) {
+		const struct dns_answer *why = h->mx;
+		h->res.dns_ok = false;
+		h->res.dns_status = why->rcode == DNS_NXDOMAIN ? ARES_ENOTFOUND
+				  : why->rcode == DNS_SERVFAIL ? ARES_ESERVFAIL
+				  : why->rcode == DNS_REFUSED ? ARES_EREFUSED : ARES_ETIMEOUT;
+		h->res.dns_error = arena_printf(&h->arena,
+			"asking DNS for the mail servers of %s (SRV _submissions._tcp, SRV "
+			"_submission._tcp, MX): %s%s%s", d, dns_rcode_name(why->rcode),
+			why->error ? ", " : "", why->error ? why->error : "");
+		(void)nx;
+		check_done(h);
+		return;
+	}
+
+	if (srv) {
+		for (int k = 0; k < 2; k++) {
+			struct dns_answer *a = srvs[k];
+			if (!a || !a->nrecords)
+				continue;
+			qsort(a->records, a->nrecords, sizeof *a->records, by_priority);
+			for (size_t i = 0; i < a->nrecords; i++) {
+				const struct dns_record *r = &a->records[i];
+				if (!r->target[0] || !strcmp(r->target, "."))
+					continue;
+				struct server *sv = add_server(h, r->target, SERVER_SRV);
+				if (sv)
+					add_port(sv, r->port, k == 0 ? MODE_TLS : MODE_STARTTLS);
+			}
+		}
+	} else {
+		h->res.guessed = true;
+		const char *prefixes[] = { "smtp.", "mail." };
+		for (int k = 0; k < 2; k++) {
+			char name[300];
+			snprintf(name, sizeof name, "%s%s", prefixes[k], d);
+			struct server *sv = add_server(h, name, SERVER_GUESS);
+			for (size_t p = 0; sv && p < cfg->nports; p++)
+				add_port(sv, cfg->ports[p].port, cfg->ports[p].mode);
+		}
+	}
+	if (h->mx->nrecords) {
+		qsort(h->mx->records, h->mx->nrecords, sizeof *h->mx->records, by_priority);
+		size_t added = 0;
+		for (size_t i = 0; i < h->mx->nrecords && added < MAX_MX_PROBED; i++) {
+			const struct dns_record *r = &h->mx->records[i];
+			if (!r->target[0] || !strcmp(r->target, "."))
+				continue;
+			struct server *sv = add_server(h, r->target, SERVER_MX);
+			if (!sv)
+				continue;
+			added++;
+			sv->wants_tlsa = true;
+			add_port(sv, 25, MODE_STARTTLS);
+			/* Without SRV the MX hosts are candidates for submission too. */
+			for (size_t p = 0; !srv && p < cfg->nports; p++)
+				add_port(sv, cfg->ports[p].port, cfg->ports[p].mode);
+		}
+	}
+	for (size_t s = 0; s < h->nservers; s++)
+		resolve_server(h, &h->servers[s]);
+	check_done(h);
+}
+
+static void discovery_back(void *arg, struct dns_answer *ans)
+{
+	struct host *h = arg;
+	if (!lookup_back(h))
+		return;
+	record_answer(h, ans);
+	if (ans->qtype == DNS_T_MX)
+		h->mx = ans;
+	else if (!strncmp(ans->qname, "_submissions.", 13))
+		h->srv_tls = ans;
+	else
+		h->srv_starttls = ans;
+	if (--h->discovery_waiting == 0)
+		plan_servers(h);
+}
+
+static void discover(struct host *h)
+{
+	const char *d = h->res.domain;
+	char q[300];
+	h->discovery_waiting = 3;
+	h->lookups += 3;
+	snprintf(q, sizeof q, "_submissions._tcp.%s", d);
+	dns_query(&h->run->resolver, q, DNS_T_SRV, &h->arena, discovery_back, h);
+	snprintf(q, sizeof q, "_submission._tcp.%s", d);
+	dns_query(&h->run->resolver, q, DNS_T_SRV, &h->arena, discovery_back, h);
+	dns_query(&h->run->resolver, d, DNS_T_MX, &h->arena, discovery_back, h);
+}
+
 static void host_start(struct run *run, struct host *h, const char *name)
 {
 	const struct config *cfg = run->cfg;
 	h->run = run;
+	h->started = true;
 	h->res.name = arena_strdup(&h->arena, name);
 	h->res.started_unix = (long long)time(NULL);
 	h->started_us = now_us();
@@ -265,27 +727,20 @@ static void host_start(struct run *run, struct host *h, const char *name)
 	loop_timer_arm(run->loop, &h->deadline,
 		       h->started_us + (uint64_t)(cfg->timeout * 1e6));
 
-	struct resolved_addr lit;
-	const char *fixed = cfg->connect_addr ? cfg->connect_addr : name;
-	if (literal_addr(fixed, cfg->connect_addr ? AF_UNSPEC : cfg->family, &lit)) {
+	const char *at = strrchr(name, '@');
+	if (at || cfg->discover) {
+		h->res.discovery = true;
+		h->res.domain = arena_strdup(&h->arena, at ? at + 1 : name);
 		h->res.dns_ok = true;
-		start_probes(h, &lit, 1);
+		discover(h);
 		return;
 	}
-	int family;
-	unsigned char tmp[16];
-	if (inet_pton(AF_INET, name, tmp) == 1 || inet_pton(AF_INET6, name, tmp) == 1) {
-		/* An address of the family excluded by -4/-6. */
-		family = cfg->family;
-		h->res.dns_ok = false;
-		h->res.dns_status = ARES_ENODATA;
-		h->res.dns_error = arena_printf(&h->arena, "%s is not an IPv%d address",
-						name, family == AF_INET ? 4 : 6);
-		loop_timer_arm(run->loop, &h->finisher, 0);
-		return;
-	}
-	h->resolving = true;
-	resolve_addrs(&run->resolver, name, cfg->family, resolved, h);
+	struct server *sv = add_server(h, name, SERVER_GIVEN);
+	for (size_t p = 0; p < cfg->nports; p++)
+		add_port(sv, cfg->ports[p].port, cfg->ports[p].mode);
+	h->res.dns_ok = true;
+	resolve_server(h, sv);
+	check_done(h);
 }
 
 static void start_next(struct run *run)
@@ -344,10 +799,11 @@ int run_hosts(const struct config *cfg, const struct probe_opts *opts,
 	if (rc != 0)
 		buf_puts(err, "the event loop failed (poll)");
 
-	resolver_free(&run.resolver);
 	for (size_t i = 0; i < run.nhosts; i++)
-		if (run.hosts[i].run && !run.hosts[i].done)
+		if (run.hosts[i].started && !run.hosts[i].done)
 			host_finish(&run.hosts[i]);
+	/* Lookups still under way call back now, and release their hosts. */
+	resolver_free(&run.resolver);
 	free(run.hosts);
 	SSL_CTX_free(run.ssl_ctx);
 	loop_free(run.loop);

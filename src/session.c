@@ -23,6 +23,7 @@
 
 #include <openssl/err.h>
 
+#include "dns.h"
 #include "tls.h"
 
 /* How long a clear-text port may stay silent before we ask it for TLS. */
@@ -104,6 +105,7 @@ static void sniff_io(void *arg, int fd, unsigned events)
 			sniff_close(s);
 			return;
 		}
+		tls_hold_reads(s->sniff_ssl); /* the answer is read raw below */
 		SSL_connect(s->sniff_ssl); /* sends the ClientHello */
 		loop_io(s->env->loop, fd, LOOP_READ, sniff_io, s);
 		return;
@@ -129,6 +131,11 @@ static void sniff_io(void *arg, int fd, unsigned events)
 		tracef(s, "a second connection was answered in TLS: the port "
 			  "expects implicit TLS");
 		dispatch(s, EV_SPEAKS_TLS, NULL);
+	} else if (s->res->sniff_text && strlen(s->res->sniff_text) >= 4 &&
+		   !looks_like_smtp(s->res->sniff_text)) {
+		tracef(s, "a second connection was answered in another protocol: '%s'",
+		       s->res->sniff_text);
+		dispatch(s, EV_SPEAKS_OTHER, NULL);
 	}
 }
 
@@ -308,6 +315,12 @@ static void handshake_step(struct session *s)
 		s->got_bytes = true;
 		if (tls_record_byte((unsigned char)peek[0])) {
 			s->tls_checked = true;
+			if (!tls_release_reads(s->ssl, s->fd)) {
+				s->res->tls.error = arena_strdup(s->arena, "out of memory");
+				s->res->fail = FAIL_INTERNAL;
+				dispatch(s, EV_TLS_FAILED, NULL);
+				return;
+			}
 			break;
 		}
 		if (s->probe.state == PS_TLS_HANDSHAKE) {
@@ -349,6 +362,8 @@ static void handshake_step(struct session *s)
 		s->handshaking = false;
 		s->want_write = false;
 		tls_collect(s->ssl, &s->res->tls, s->arena);
+		if (s->tlsa && s->tlsa->rcode == DNS_NOERROR && s->tlsa->nrecords)
+			tls_dane_result(s->ssl, s->tlsa, s->dane_usable, s->res, s->arena);
 		tracef(s, "TLS established: %s %s, certificate %s",
 		       s->res->tls.version, s->res->tls.cipher,
 		       s->res->tls.verified ? "verified"
@@ -410,6 +425,9 @@ static void start_tls(struct session *s)
 		dispatch(s, EV_TLS_FAILED, NULL);
 		return;
 	}
+	if (s->tlsa && s->tlsa->rcode == DNS_NOERROR && s->tlsa->nrecords)
+		s->dane_usable = tls_dane_setup(s->ssl, s->host, s->tlsa);
+	tls_hold_reads(s->ssl);
 	s->handshaking = true;
 	s->tls_checked = false;
 	handshake_step(s);
@@ -692,7 +710,8 @@ static void on_io(void *arg, int fd, unsigned events)
 static void session_setup(struct session *s, const struct session_env *env,
 			  const char *host, const struct sockaddr *addr, socklen_t len,
 			  enum tls_mode mode, struct port_result *res, struct arena *a,
-			  session_done_fn on_done, void *done_arg, bool injection)
+			  const struct dns_answer *tlsa, session_done_fn on_done,
+			  void *done_arg, bool injection)
 {
 	memset(s, 0, sizeof *s);
 	s->env = env;
@@ -709,6 +728,7 @@ static void session_setup(struct session *s, const struct session_env *env,
 	buf_init(&s->out);
 	reply_parser_init(&s->parser);
 	loop_timer_init(&s->sniff_timer, sniff_start, s);
+	s->tlsa = tlsa;
 	probe_init(&s->probe, res, a, mode, env->opts, now_us());
 	s->probe.trace = env->trace;
 	s->probe.injection_probe = injection;
@@ -718,9 +738,9 @@ static void session_setup(struct session *s, const struct session_env *env,
 void session_start(struct session *s, const struct session_env *env,
 		   const char *host, const struct sockaddr *addr, socklen_t len,
 		   enum tls_mode mode, struct port_result *res, struct arena *a,
-		   session_done_fn on_done, void *done_arg)
+		   const struct dns_answer *tlsa, session_done_fn on_done, void *done_arg)
 {
-	session_setup(s, env, host, addr, len, mode, res, a, on_done, done_arg, false);
+	session_setup(s, env, host, addr, len, mode, res, a, tlsa, on_done, done_arg, false);
 }
 
 void session_start_injection(struct session *s, const struct session_env *env,
@@ -728,8 +748,8 @@ void session_start_injection(struct session *s, const struct session_env *env,
 			     struct port_result *res, struct arena *a,
 			     session_done_fn on_done, void *done_arg)
 {
-	session_setup(s, env, host, addr, len, MODE_STARTTLS, res, a, on_done, done_arg,
-		      true);
+	session_setup(s, env, host, addr, len, MODE_STARTTLS, res, a, NULL, on_done,
+		      done_arg, true);
 }
 
 void session_timeout(struct session *s)

@@ -58,6 +58,8 @@ struct session {
 
 	session_done_fn on_done;
 	void *done_arg;
+	const struct dns_answer *tlsa;
+	size_t dane_usable;        /* TLSA records OpenSSL took */
 };
 
 /*
@@ -65,10 +67,16 @@ struct session {
  * it is filled in as the session goes. on_done is called once, from a
  * loop callback, when the session has ended.
  */
+struct dns_answer;
+
+/*
+ * tlsa: the TLSA answer for this port (port 25 of an MX host), checked
+ * with OpenSSL's DANE support when it holds records; NULL otherwise.
+ */
 void session_start(struct session *s, const struct session_env *env,
 		   const char *host, const struct sockaddr *addr, socklen_t len,
 		   enum tls_mode mode, struct port_result *res, struct arena *a,
-		   session_done_fn on_done, void *done_arg);
+		   const struct dns_answer *tlsa, session_done_fn on_done, void *done_arg);
 
 /* The same for the STARTTLS injection test of a port (see probe.c). */
 void session_start_injection(struct session *s, const struct session_env *env,

@@ -8,6 +8,8 @@
  */
 #include "tls.h"
 
+#include "dns.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -87,6 +89,7 @@ SSL_CTX *tls_ctx_new(const char *ca_file, struct buf *err)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
+	SSL_CTX_dane_enable(ctx);
 	int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
 			 : SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {
@@ -278,4 +281,66 @@ bool tls_record_byte(unsigned char b)
 {
 	/* change_cipher_spec, alert, handshake, application_data */
 	return b >= 0x14 && b <= 0x17;
+}
+
+void tls_hold_reads(SSL *ssl)
+{
+	BIO *empty = BIO_new(BIO_s_mem());
+	if (!empty)
+		return;
+	BIO_set_mem_eof_return(empty, -1); /* empty means "try again" */
+	SSL_set0_rbio(ssl, empty);
+}
+
+bool tls_release_reads(SSL *ssl, int fd)
+{
+	if (SSL_get_rbio(ssl) == SSL_get_wbio(ssl))
+		return true;
+	BIO *sock = BIO_new_socket(fd, BIO_NOCLOSE);
+	if (!sock)
+		return false;
+	SSL_set0_rbio(ssl, sock);
+	return true;
+}
+
+size_t tls_dane_setup(SSL *ssl, const char *host, const struct dns_answer *tlsa)
+{
+	if (SSL_dane_enable(ssl, host) <= 0) {
+		ERR_clear_error();
+		return 0;
+	}
+	size_t usable = 0;
+	for (size_t i = 0; i < tlsa->nrecords; i++) {
+		const struct dns_record *r = &tlsa->records[i];
+		if (SSL_dane_tlsa_add(ssl, r->usage, r->selector, r->mtype, r->data,
+				      r->datalen) > 0)
+			usable++;
+	}
+	ERR_clear_error();
+	return usable;
+}
+
+void tls_dane_result(SSL *ssl, const struct dns_answer *tlsa, size_t usable,
+		     struct port_result *res, struct arena *a)
+{
+	res->dane_checked = true;
+	if (usable == 0) {
+		res->dane_detail = arena_printf(a, "none of the %zu TLSA records is usable",
+						tlsa->nrecords);
+		return;
+	}
+	uint8_t usage, selector, mtype;
+	const unsigned char *data;
+	size_t dlen;
+	int depth = SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, &data, &dlen);
+	if (depth >= 0) {
+		res->dane_match = true;
+		res->dane_detail = arena_printf(a, "TLSA %u %u %u matched the certificate at "
+						"depth %d%s", usage, selector, mtype, depth,
+						tlsa->ad ? "" : " (but the answer was not "
+						"DNSSEC-validated)");
+	} else {
+		res->dane_detail = arena_printf(a, "none of the %zu usable TLSA records "
+						"matches the certificate chain", usable);
+	}
 }

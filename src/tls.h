@@ -38,6 +38,27 @@ void tls_collect(SSL *ssl, struct tls_result *t, struct arena *a);
  */
 char *tls_describe_error(SSL *ssl, int ret, struct arena *a);
 
+/*
+ * Keep OpenSSL from reading the socket: its first read would take clear
+ * text ("HTTP/", "SSH-2") for a record header before we could look at it.
+ * The ClientHello still goes out; reads say "try again" until
+ * tls_release_reads() hands the socket back, once a peek saw TLS.
+ */
+void tls_hold_reads(SSL *ssl);
+bool tls_release_reads(SSL *ssl, int fd);
+
+struct dns_answer;
+
+/*
+ * DANE (RFC 6698, RFC 7672): give OpenSSL the TLSA records before the
+ * handshake. Returns how many records it could use.
+ */
+size_t tls_dane_setup(SSL *ssl, const char *host, const struct dns_answer *tlsa);
+
+/* After the handshake: did a TLSA record match the chain, and which. */
+void tls_dane_result(SSL *ssl, const struct dns_answer *tlsa, size_t usable,
+		     struct port_result *res, struct arena *a);
+
 /* True if b looks like the first byte of a TLS record. */
 bool tls_record_byte(unsigned char b);
 

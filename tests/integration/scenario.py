@@ -17,8 +17,14 @@ import re
 import shlex
 
 TEST_KEYS = {"description", "args", "exit", "env", "stdin", "timeout", "expect",
-             "requires", "addr", "hosts"}
+             "requires", "addr", "hosts", "backends"}
 REQUIREMENTS = {"root", "ipv6", "real-ports"}
+# Who answers smtpcheck: tests/server/smtpserver.py playing the [server LABEL]
+# sections, or a real Postfix (scripts/postfix-lab) set up by the [postfix]
+# section's profile.  A scenario runs once per backend it lists.
+BACKENDS = ("scripted", "postfix")
+POSTFIX_KEYS = {"profile"}
+BACKEND_PREFIX = re.compile(r"^\[([^\]\s]*)\]\s+(.*)$")
 DEFAULT_TIMEOUT = 30.0
 MISSING = object()          # a JSON path that leads nowhere
 
@@ -95,10 +101,70 @@ class Scenario:
                 self.files[fname.strip()] = keys["content"]
         self.server_labels = [s.partition(" ")[2].strip() for s in cp.sections()
                               if s.startswith("server ") and s.strip() != "server *"]
+        self.backends = [b for b in re.split(r"[\s,]+", test.get("backends", "scripted")) if b]
+        for b in self.backends:
+            if b not in BACKENDS:
+                raise ScenarioError(f"[test] backends: unknown backend {b!r} "
+                                    f"(known: {', '.join(BACKENDS)})")
+        if not self.backends or len(set(self.backends)) != len(self.backends):
+            raise ScenarioError("[test] backends: name each backend once")
+        self.postfix_profile = None
+        if cp.has_section("postfix"):
+            keys = dict(cp["postfix"])
+            if set(keys) != POSTFIX_KEYS:
+                raise ScenarioError("[postfix]: the only key is `profile`")
+            self.postfix_profile = keys["profile"].strip()
+            if not re.match(r"^[a-z0-9][a-z0-9-]*$", self.postfix_profile):
+                raise ScenarioError(f"[postfix] profile: bad name {self.postfix_profile!r}")
+            if "postfix" not in self.backends:
+                raise ScenarioError("[postfix] section, but `backends` lacks postfix")
+        if "postfix" in self.backends:
+            if self.postfix_profile is None:
+                raise ScenarioError("backend postfix needs a [postfix] section with `profile`")
+            if not self.hosts:
+                raise ScenarioError("backend postfix needs `hosts` (it runs in a network "
+                                    "namespace of its own, on the real ports)")
+        if "scripted" in self.backends and len(self.backends) > 1 and not self.server_labels:
+            raise ScenarioError("backend scripted needs [server LABEL] sections")
+        for line in self.expect:
+            self.split_backend(line)
 
-    def expectations(self, subst):
-        """Parse `expect` after placeholder substitution."""
-        return [parse_expectation(subst(line)) for line in self.expect]
+    def split_backend(self, line):
+        """`[postfix] EXPECTATION` -> ("postfix", "EXPECTATION"); an
+        expectation without a prefix -> (None, line): it holds for every
+        backend."""
+        m = BACKEND_PREFIX.match(line)
+        if not m:
+            return None, line
+        backend = m.group(1)
+        if backend not in self.backends:
+            raise ScenarioError(f"expect {line!r}: [{backend}] is not one of this "
+                                f"scenario's backends ({' '.join(self.backends)})")
+        return backend, m.group(2)
+
+    def expectations(self, subst, backend=None):
+        """Parse `expect` after placeholder substitution: the lines without a
+        `[backend]` prefix, and those whose prefix names `backend`."""
+        chosen = []
+        for line in self.expect:
+            only, text = self.split_backend(line)
+            if only is None or only == backend:
+                chosen.append(text)
+        return [parse_expectation(subst(line)) for line in chosen]
+
+    def server_scenario(self):
+        """The file's text without its [postfix] section, for the scripted
+        server (which rejects sections it does not know)."""
+        with open(self.path, encoding="utf-8") as f:
+            lines = f.read().splitlines(keepends=True)
+        kept, skipping = [], False
+        for line in lines:
+            m = re.match(r"^\[([^\]]*)\]\s*$", line)
+            if m:
+                skipping = m.group(1).strip() == "postfix"
+            if not skipping:
+                kept.append(line)
+        return "".join(kept)
 
     def argv(self, subst):
         """`args` split like a shell would (never run through one), then each

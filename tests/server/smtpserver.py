@@ -228,7 +228,8 @@ class ServerConfig:
         self.auth_before_tls = False
         self.on_auth_fail = [("lines", ["535 5.7.8 Error: authentication failed"])]
         self.max_connections = None
-        self.accept = True
+        self.accept = "yes"                 # "yes", "no" or "stall"
+        self.on_bytes = None                # script for the first bytes while silent
         self.ssl_context = None
 
     # key -> method that parses the value
@@ -320,7 +321,21 @@ class ServerConfig:
         self.max_connections = parse_number(value, what, int, 0)
 
     def _accept(self, value, what):
-        self.accept = parse_bool(value, what)
+        # yes: serve; no: nothing listens (refused); stall: listening, but the
+        # TCP handshake never completes (see stall_listener).
+        if value.strip().lower() == "stall":
+            self.accept = "stall"
+            return
+        try:
+            self.accept = "yes" if parse_bool(value, what) else "no"
+        except ScenarioError:
+            raise ScenarioError(f"{what}: expected yes, no or stall, got {value!r}") from None
+
+    def _on_bytes(self, value, what):
+        # Played once when the client sends anything while the session is
+        # silent (after @silent, e.g. `greeting = @silent`): a service that
+        # waits for the client to speak first, such as a web server.
+        self.on_bytes = parse_script(value, what)
 
     SETTERS = {
         "mode": _mode,
@@ -341,13 +356,14 @@ class ServerConfig:
         "on-auth-fail": _on_auth_fail,
         "max-connections": _max_connections,
         "accept": _accept,
+        "on-bytes": _on_bytes,
     }
 
     def finish(self, certs_dir):
         """Defaults that depend on other keys; the TLS context."""
         if self.greeting is None:
             self.greeting = [("lines", [f"220 {self.hostname} ESMTP smtpcheck-test"])]
-        if self.mode == "clear" or not self.accept:
+        if self.mode == "clear" or self.accept != "yes":
             return
         pem = os.path.join(certs_dir, self.cert + ".pem")
         key = os.path.join(certs_dir, self.cert + ".key")
@@ -838,7 +854,17 @@ class Connection(asyncio.Protocol):
             await self.listen_only()
 
     async def listen_only(self):
-        """Keep the connection open, log what arrives, never answer."""
+        """Keep the connection open, log what arrives, never answer (but
+        play `on-bytes` once, when the first bytes come)."""
+        if self.cfg.on_bytes is not None:
+            while not (self.lines or self.buf):
+                if self.eof:
+                    return
+                self.wakeup.clear()
+                await self.wakeup.wait()
+            outcome, _ = await self.perform(self.cfg.on_bytes)
+            if outcome == CLOSED:
+                return
         while True:
             line = await self.readline()
             if line is None:
@@ -1105,10 +1131,15 @@ def bind_all(configs, addrs, real_ports):
                     raise ScenarioError(f"[server {cfg.label}]: cannot bind "
                                         f"{','.join(addrs)} port {port}: "
                                         f"{exc.strerror or exc}") from None
-        if cfg.accept:
+        if cfg.accept == "yes":
             for sock in socks:
                 sock.listen(BACKLOG)
                 sock.setblocking(False)
+        elif cfg.accept == "stall":
+            # Listening, but the TCP handshake of a client never completes.
+            for sock in socks:
+                stall_listener(sock, cfg.label)
+            socks = []
         else:
             # A port nobody listens on: connections are refused.
             for sock in socks:
@@ -1116,6 +1147,51 @@ def bind_all(configs, addrs, real_ports):
             socks = []
         bound.append((cfg, socks, port))
     return bound
+
+
+# Sockets of `accept = stall` ports: the listeners and the server's own
+# connections that fill their accept queues.  Kept open for the whole run.
+_stalled_sockets = []
+
+
+def accept_queue(sock):
+    """(queued, limit) of a listening socket, from Linux's TCP_INFO
+    (tcpi_unacked, tcpi_sacked); None where that is not available."""
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        return struct.unpack_from("=8B6I", info)[12:14]
+    except (AttributeError, OSError, struct.error):
+        return None
+
+
+def stall_listener(sock, label):
+    """accept = stall: listen with a backlog of 0, fill the accept queue with
+    connections of our own and never accept, so the kernel drops every further
+    SYN: a client's connect() hangs, as behind a firewall that drops packets.
+    Linux takes a backlog of 0 as room for one queued connection; the queue is
+    full when its length exceeds the limit.  Raises ScenarioError when the
+    queue cannot be filled."""
+    sock.listen(0)
+    _stalled_sockets.append(sock)
+    addr = sock.getsockname()
+    for _ in range(8):
+        state = accept_queue(sock)
+        if state is not None and state[0] > state[1]:
+            return
+        filler = socket.socket(sock.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        _stalled_sockets.append(filler)
+        filler.settimeout(0.3)
+        try:
+            filler.connect(addr[:2] if sock.family == socket.AF_INET else addr)
+        except (socket.timeout, TimeoutError):
+            return                          # its SYN was dropped: full
+        except OSError as exc:
+            raise ScenarioError(f"[server {label}] accept = stall: cannot connect "
+                                f"to the port itself: {exc}") from None
+    state = accept_queue(sock)
+    if state is None or state[0] <= state[1]:
+        raise ScenarioError(f"[server {label}] accept = stall: the accept queue "
+                            "does not fill up on this system")
 
 
 def watch_stdin_eof(callback):
