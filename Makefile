@@ -136,7 +136,7 @@ valgrind: $(BIN)
 # `make fuzz` runs each for FUZZ_TIME seconds (default 60); `make check`
 # runs each for a short smoke time when clang is present. New inputs go to
 # build-fuzz/corpus/NAME; the seeds in tests/fuzz/corpus/NAME stay as they are.
-FUZZERS = reply ehlo explain address escape kb
+FUZZERS = reply ehlo explain address escape kb dns
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined

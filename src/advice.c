@@ -160,7 +160,7 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 		if (!advice_supports(p, o->security))
 			continue;
 		struct advice_target t = {
-			.server = h->name,
+			.server = o->server ? o->server : h->name,
 			.port = o->port,
 			.security = o->security,
 			.username = rec->username,
@@ -170,9 +170,11 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 		if (i > 0) {
 			out->fallback = true;
 			out->reason = arena_printf(a, "%s cannot use %s, the best choice here; it "
-						   "can use %s on port %d, which also works",
+						   "can use %s on port %d%s%s, which also works",
 						   p->name, advice_security_words(d->options[0].security),
-						   advice_security_words(o->security), o->port);
+						   advice_security_words(o->security), o->port,
+						   o->server && h->nservers > 1 ? " of " : "",
+						   o->server && h->nservers > 1 ? o->server : "");
 		}
 		return;
 	}

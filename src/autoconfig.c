@@ -46,10 +46,9 @@ static bool answered(const struct port_result *r)
 	return r->connected && (r->greeting_code || r->banner || r->ehlo_ok);
 }
 
-void tb_guess(const struct host_result *h, const struct diagnosis *d,
-	      struct arena *a, struct tb_guess *g)
+static void guess_ports(const struct host_result *h, const struct diagnosis *d,
+			struct arena *a, struct tb_guess *g)
 {
-	memset(g, 0, sizeof *g);
 	static const struct {
 		int port;
 		enum security sec;
@@ -97,7 +96,9 @@ void tb_guess(const struct host_result *h, const struct diagnosis *d,
 	}
 
 	for (size_t i = 0; i < d->noptions; i++)
-		if (d->options[i].port == g->port && d->options[i].security == g->security)
+		if (d->options[i].port == g->port && d->options[i].security == g->security &&
+		    (!d->options[i].server || !chosen->server ||
+		     !ascii_casecmp(d->options[i].server, chosen->server)))
 			g->works = true;
 	if (g->works && strcmp(g->auth, "Normal password")) {
 		/* A method read before TLS must still be there after it. */
@@ -158,4 +159,49 @@ void tb_guess(const struct host_result *h, const struct diagnosis *d,
 					  "works", g->port,
 					  g->security == SECURITY_TLS ? "SSL/TLS" : "STARTTLS",
 					  g->auth);
+}
+
+void tb_guess(const struct host_result *h, const struct diagnosis *d,
+	      struct arena *a, struct tb_guess *g)
+{
+	memset(g, 0, sizeof *g);
+	g->applicable = true;
+	if (!h->discovery) {
+		g->server = h->name;
+		guess_ports(h, d, a, g);
+		return;
+	}
+	/*
+	 * A mail domain: Thunderbird ignores SRV and tries smtp.DOMAIN,
+	 * mail.DOMAIN and DOMAIN, in that order, settling on the first host
+	 * that answers. Its guess can be told only when ours was the same.
+	 */
+	if (!h->guessed) {
+		g->applicable = false;
+		return;
+	}
+	struct host_result view = *h;
+	view.ports = arena_alloc(a, (h->nports ? h->nports : 1) * sizeof *view.ports);
+	view.nports = 0;
+	for (size_t s = 0; s < h->nservers && !view.nports; s++) {
+		const struct server_result *sr = &h->servers[s];
+		if (sr->source != SERVER_GUESS)
+			continue;
+		for (size_t i = 0; i < h->nports; i++)
+			if (h->ports[i].server && !ascii_casecmp(h->ports[i].server, sr->name) &&
+			    answered(&h->ports[i]))
+				view.ports[view.nports++] = h->ports[i];
+		if (view.nports) {
+			g->server = sr->name;
+			view.name = sr->name;
+			view.nports = 0;
+			for (size_t i = 0; i < h->nports; i++)
+				if (h->ports[i].server &&
+				    !ascii_casecmp(h->ports[i].server, sr->name))
+					view.ports[view.nports++] = h->ports[i];
+		}
+	}
+	guess_ports(&view, d, a, g);
+	if (g->decided && g->server)
+		g->verdict = arena_printf(a, "on %s, %s", g->server, g->verdict);
 }

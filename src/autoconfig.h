@@ -25,6 +25,8 @@
 #define TB_MAX_NOTES 6
 
 struct tb_guess {
+	bool applicable;         /* false: DNS names the servers (SRV) */
+	const char *server;      /* the host name it would settle on */
 	bool decided;            /* some candidate answers on this host */
 	int port;
 	enum security security;

@@ -45,6 +45,7 @@ struct config {
 	/* Credentials and the transaction steps (the password is not here:
 	 * see secret.h). */
 	const char *user;
+	const char *address_user;   /* the one USER@DOMAIN given, -u not given */
 	const char *password_file;
 	const char *domain;         /* for the local-part -> address retry */
 	const char *mail_from;      /* NULL: derived from the user name */

@@ -18,6 +18,7 @@
 
 #include <ares.h>
 
+#include "dns.h"
 #include "findings.h"
 #include "interpret.h"
 #include "probe.h"
@@ -161,10 +162,14 @@ static void emit(struct ctx *c, const char *id, enum severity sev,
 	f->advice = info ? info->advice : NULL;
 	f->port = r ? r->port : 0;
 	f->address = r ? r->address : NULL;
+	f->server = r ? r->server : NULL;
 	va_list ap;
 	va_start(ap, fmt);
 	struct buf b;
 	buf_init(&b);
+	/* Several servers: say whose port it is ("mx.example.net port 25 ..."). */
+	if (r && r->server && c->h->nservers > 1)
+		buf_printf(&b, "%s ", r->server);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	f->message = arena_strndup(c->a, buf_cstr(&b), b.len);
@@ -397,7 +402,7 @@ static void rule_cert(struct ctx *c, const struct port_result *r)
 		return;
 	/* A certificate problem is critical when no TLS path verifies. */
 	enum severity bad = c->secure ? SEV_WARNING : SEV_CRITICAL;
-	const char *host = c->h->name;
+	const char *host = r->server ? r->server : c->h->name;
 	unsigned f = t->verify_flags;
 	if (f & VERIFY_EXPIRED)
 		emit(c, "cert-expired", bad, r, "port %d: the certificate expired on %s",
@@ -695,6 +700,67 @@ static void rule_response_time(struct ctx *c, const struct port_result *r)
 		     "port %d took %.3f s (warning range %s)", r->port, t, c->p->warn_time.text);
 }
 
+static const struct server_result *server_named(const struct host_result *h,
+						const char *name)
+{
+	for (size_t i = 0; name && i < h->nservers; i++)
+		if (!ascii_casecmp(h->servers[i].name, name))
+			return &h->servers[i];
+	return NULL;
+}
+
+static bool has_tlsa(const struct dns_answer *a)
+{
+	return a && a->rcode == DNS_NOERROR && a->nrecords > 0;
+}
+
+/*
+ * DANE (RFC 7672): with TLSA records for port 25, senders that use DANE
+ * insist on TLS and on a certificate that matches a record. The records
+ * bind only when DNSSEC vouches for them; c-ares does not validate, so
+ * the resolver's AD bit is all we have, and we say so.
+ */
+static void rule_dane(struct ctx *c, const struct port_result *r)
+{
+	if (r->port != 25)
+		return;
+	const struct server_result *sr = server_named(c->h, r->server);
+	if (!sr || !has_tlsa(sr->tlsa) || !r->connected || r->greeting_code != 220)
+		return;
+	const char *trust = sr->tlsa->ad
+		? "the resolver validated the TLSA answer (AD bit)"
+		: "the resolver did not say it validated the TLSA answer (no AD bit; smtpcheck "
+		  "does not validate DNSSEC itself)";
+	enum severity bad = sr->tlsa->ad ? SEV_CRITICAL : SEV_WARNING;
+	if (!r->tls.ok) {
+		if (r->completed || r->tls.attempted)
+			emit(c, "dane-mismatch", bad, r,
+			     "port %d has TLSA records (_25._tcp.%s) but %s: senders that use "
+			     "DANE will not deliver mail here; %s", r->port, sr->name,
+			     r->starttls_offered ? "STARTTLS fails" : "offers no STARTTLS", trust);
+		return;
+	}
+	if (!r->dane_checked)
+		return;
+	if (r->dane_usable == 0) {
+		emit(c, "dane-mismatch", bad, r,
+		     "port %d: none of the %zu TLSA records of _25._tcp.%s is usable "
+		     "(unknown usage, selector or matching type): senders that use DANE "
+		     "will not deliver mail here; %s", r->port, sr->tlsa->nrecords, sr->name,
+		     trust);
+		return;
+	}
+	if (r->dane_match)
+		emit(c, "dane-ok", SEV_OK, r, "port %d: %s (DANE, _25._tcp.%s); %s", r->port,
+		     r->dane_detail ? r->dane_detail : "a TLSA record matches", sr->name, trust);
+	else
+		emit(c, "dane-mismatch", bad, r,
+		     "port %d: the certificate matches none of the TLSA records of "
+		     "_25._tcp.%s: senders that use DANE will not deliver mail here "
+		     "(a new certificate without a new TLSA record?); %s", r->port, sr->name,
+		     trust);
+}
+
 typedef void (*port_rule_fn)(struct ctx *, const struct port_result *);
 
 /* The port rules, in the order their findings are listed. */
@@ -709,6 +775,7 @@ static const port_rule_fn port_rules[] = {
 	rule_injection,        /* starttls-injection */
 	rule_tls_version,      /* tls-protocol-old */
 	rule_cert,             /* cert-expired, -untrusted, -hostname-mismatch, -expiring */
+	rule_dane,             /* dane-ok, dane-mismatch */
 	rule_auth,             /* auth-cleartext, auth-offered, auth-only-after-tls, auth-not-offered */
 	rule_mech_tests,       /* auth-mechanism-broken (--try-mechanisms) */
 	rule_login,            /* auth-ok, auth-failed, auth-username-form, auth-app-password ... */
@@ -735,6 +802,213 @@ static void rule_dns(struct ctx *c)
 	emit(c, id, SEV_CRITICAL, NULL, "%s", h->dns_error ? h->dns_error : "DNS lookup failed");
 }
 
+static const struct dns_answer *answer_for(const struct host_result *h, int qtype,
+					   const char *prefix)
+{
+	for (size_t i = 0; i < h->nanswers; i++)
+		if (h->answers[i]->qtype == qtype &&
+		    (!prefix || !strncmp(h->answers[i]->qname, prefix, strlen(prefix))))
+			return h->answers[i];
+	return NULL;
+}
+
+/* "NXDOMAIN", "no records", "SERVFAIL, no DNS server answered in time" */
+static void answer_words(const struct dns_answer *a, struct buf *b)
+{
+	if (!a) {
+		buf_puts(b, "not asked");
+		return;
+	}
+	if (a->rcode == DNS_NOERROR)
+		buf_puts(b, a->nrecords ? "answered" : "no records");
+	else
+		buf_puts(b, dns_rcode_name(a->rcode));
+	if (a->error)
+		buf_printf(b, ", %s", a->error);
+}
+
+static bool server_probed(const struct host_result *h, const char *name)
+{
+	for (size_t i = 0; i < h->nports; i++)
+		if (h->ports[i].server && !ascii_casecmp(h->ports[i].server, name))
+			return true;
+	return false;
+}
+
+/* What DNS advertises for a mail domain (USER@DOMAIN, --domain). */
+static void rule_discovery(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	if (!h->discovery || !h->dns_ok)
+		return;
+	const struct dns_answer *srv[2] = {
+		answer_for(h, DNS_T_SRV, "_submissions."),
+		answer_for(h, DNS_T_SRV, "_submission."),
+	};
+	const struct dns_answer *mx = answer_for(h, DNS_T_MX, NULL);
+	struct buf b;
+	buf_init(&b);
+	for (int k = 0; k < 2; k++) {
+		const struct dns_answer *a = srv[k];
+		for (size_t i = 0; a && i < a->nrecords; i++) {
+			const struct dns_record *r = &a->records[i];
+			if (r->target[0] && strcmp(r->target, "."))
+				continue;
+			emit(c, "dns-srv-disabled", SEV_INFO, NULL,
+			     "DNS says that %s is not offered (SRV %s: target '.')",
+			     k == 0 ? "submission with implicit TLS" : "submission with STARTTLS",
+			     a->qname);
+		}
+	}
+	if (!h->guessed) {
+		for (int k = 0; k < 2; k++) {
+			const struct dns_answer *a = srv[k];
+			for (size_t i = 0; a && i < a->nrecords; i++) {
+				const struct dns_record *r = &a->records[i];
+				if (!r->target[0] || !strcmp(r->target, "."))
+					continue;
+				buf_printf(&b, "%s%s port %u (%s)", b.len ? ", " : "", r->target,
+					   r->port, k == 0 ? "implicit TLS" : "STARTTLS");
+			}
+		}
+		emit(c, "dns-srv-found", SEV_OK, NULL,
+		     "DNS names the submission servers of %s (SRV, RFC 6186): %s", h->domain,
+		     buf_cstr(&b));
+	} else {
+		buf_puts(&b, "_submissions._tcp: ");
+		answer_words(srv[0], &b);
+		buf_puts(&b, "; _submission._tcp: ");
+		answer_words(srv[1], &b);
+		struct buf names;
+		buf_init(&names);
+		for (size_t i = 0; i < h->nservers; i++)
+			if (h->servers[i].source == SERVER_GUESS)
+				buf_printf(&names, "%s%s", names.len ? ", " : "", h->servers[i].name);
+		emit(c, "dns-srv-missing", SEV_INFO, NULL,
+		     "%s publishes no SRV records for mail submission (%s): the servers "
+		     "probed (%s%s) are a guess", h->domain, buf_cstr(&b), buf_cstr(&names),
+		     mx && mx->nrecords ? ", and the MX hosts" : "");
+		buf_free(&names);
+	}
+	buf_reset(&b);
+
+	/* Names from DNS that do not resolve; a guess that does not is no news. */
+	for (size_t i = 0; i < h->nservers; i++) {
+		const struct server_result *sr = &h->servers[i];
+		if (sr->dns_ok || sr->source == SERVER_GUESS || sr->source == SERVER_GIVEN)
+			continue;
+		emit(c, sr->source == SERVER_SRV ? "dns-srv-target-unresolved"
+					       : "dns-mx-unresolved",
+		     sr->source == SERVER_SRV ? unless_other_path(c, SEV_WARNING) : SEV_WARNING,
+		     NULL, "%s names %s, but %s",
+		     sr->source == SERVER_SRV ? "an SRV record" : "an MX record", sr->name,
+		     sr->dns_error ? sr->dns_error : "it does not resolve");
+	}
+
+	if (mx && mx->rcode == DNS_NOERROR) {
+		if (mx->nrecords == 0)
+			emit(c, "dns-mx-missing", SEV_INFO, NULL,
+			     "%s has no MX record: other servers deliver its mail to the "
+			     "address of the domain name itself, if it has one", h->domain);
+		else if (mx->nrecords == 1 && (!mx->records[0].target[0] ||
+					       !strcmp(mx->records[0].target, ".")))
+			emit(c, "dns-mx-null", SEV_INFO, NULL,
+			     "%s publishes a null MX (RFC 7505): the domain receives no mail",
+			     h->domain);
+	}
+	buf_free(&b);
+}
+
+/* TLSA lookups that failed: DANE senders then hold the domain's mail. */
+static void rule_tlsa_lookup(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	for (size_t i = 0; i < h->nservers; i++) {
+		const struct dns_answer *a = h->servers[i].tlsa;
+		if (!a || a->rcode == DNS_NOERROR || a->rcode == DNS_NXDOMAIN ||
+		    !server_probed(h, h->servers[i].name))
+			continue;
+		struct buf w;
+		buf_init(&w);
+		answer_words(a, &w);
+		emit(c, "dns-tlsa-failed", SEV_WARNING, NULL,
+		     "asking DNS for TLSA %s got %s: senders that use DANE cannot tell "
+		     "whether TLS is required and hold mail for %s until they can",
+		     a->qname, buf_cstr(&w), h->servers[i].name);
+		buf_free(&w);
+	}
+}
+
+/* The first word of a greeting: the name the server gives itself. */
+static bool greeting_name(const struct host_result *h, const char *address, char *out,
+			  size_t len)
+{
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct port_result *r = &h->ports[i];
+		if (strcmp(r->address, address) || r->greeting_code != 220 || !r->banner)
+			continue;
+		size_t n = strcspn(r->banner, " \n");
+		if (n == 0 || n >= len)
+			continue;
+		memcpy(out, r->banner, n);
+		out[n] = '\0';
+		return true;
+	}
+	return false;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && !ascii_ncasecmp(a, b, la);
+}
+
+/* Reverse DNS of every address probed (information). */
+static void rule_rdns(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	for (size_t i = 0; i < h->nptrs; i++) {
+		const struct ptr_result *p = &h->ptrs[i];
+		char greet[256];
+		bool has_greet = greeting_name(h, p->address, greet, sizeof greet);
+		if (!p->name) {
+			emit(c, "rdns-missing", SEV_INFO, NULL,
+			     "%s has no reverse DNS name (PTR: %s)", p->address,
+			     p->rcode == DNS_NOERROR ? "no records" : dns_rcode_name(p->rcode));
+			continue;
+		}
+		bool matches = has_greet && same_name(p->name, greet);
+		if (p->forward_ok && (matches || !has_greet)) {
+			emit(c, "rdns-ok", SEV_OK, NULL,
+			     "%s is %s in reverse DNS, which resolves back to it (FCrDNS)%s",
+			     p->address, p->name, matches ? " and is the name in the greeting" : "");
+			continue;
+		}
+		struct buf why;
+		buf_init(&why);
+		if (!p->forward_ok)
+			buf_printf(&why, "%s does not resolve back to %s", p->name, p->address);
+		if (has_greet && !matches)
+			buf_printf(&why, "%sthe greeting says %s", why.len ? "; " : "", greet);
+		emit(c, "rdns-mismatch", SEV_INFO, NULL, "%s is %s in reverse DNS, but %s",
+		     p->address, p->name, buf_cstr(&why));
+		buf_free(&why);
+	}
+}
+
+static bool same_server_port(const struct port_result *a, const struct port_result *b)
+{
+	if (a->port != b->port)
+		return false;
+	if (!a->server || !b->server)
+		return true;
+	return !ascii_casecmp(a->server, b->server);
+}
+
 static const struct port_result *port_by_number(const struct host_result *h, int port)
 {
 	for (size_t i = 0; i < h->nports; i++)
@@ -756,15 +1030,19 @@ static void rule_paths(struct ctx *c)
 				continue;
 			bool seen = false;
 			for (size_t j = 0; j < i; j++)
-				if (c->path[j] == PATH_SECURE && h->ports[j].port == h->ports[i].port)
+				if (c->path[j] == PATH_SECURE && same_server_port(&h->ports[j],
+										 &h->ports[i]))
 					seen = true;
 			if (seen)
 				continue;
-			buf_printf(&b, "%s%d (%s)", b.len ? ", " : "", h->ports[i].port,
-				   mode_word(&h->ports[i]));
+			buf_printf(&b, "%s", b.len ? ", " : "");
+			if (h->nservers > 1 && h->ports[i].server)
+				buf_printf(&b, "%s ", h->ports[i].server);
+			buf_printf(&b, "%d (%s)", h->ports[i].port, mode_word(&h->ports[i]));
 		}
 		emit(c, "submission-ok", SEV_OK, NULL,
-		     "mail can be submitted with TLS and AUTH on port %s", buf_cstr(&b));
+		     "mail can be submitted with TLS and AUTH on %s%s",
+		     h->nservers > 1 ? "" : "port ", buf_cstr(&b));
 		buf_free(&b);
 	} else if (c->clear) {
 		emit(c, "no-secure-path", SEV_WARNING, NULL,
@@ -859,10 +1137,13 @@ static void recommend(struct ctx *c)
 			bool dup = false;
 			for (size_t k = 0; k < d->noptions; k++)
 				if (d->options[k].port == h->ports[i].port &&
-				    d->options[k].security == sec)
+				    d->options[k].security == sec &&
+				    (!d->options[k].server || !h->ports[i].server ||
+				     !ascii_casecmp(d->options[k].server, h->ports[i].server)))
 					dup = true;
 			if (dup || d->noptions == MAX_PATH_OPTIONS)
 				continue;
+			d->options[d->noptions].server = h->ports[i].server;
 			d->options[d->noptions].port = h->ports[i].port;
 			d->options[d->noptions].security = sec;
 			d->noptions++;
@@ -879,6 +1160,7 @@ static void recommend(struct ctx *c)
 		return;
 	const struct port_result *r = &h->ports[best];
 	rec->present = true;
+	rec->server = r->server ? r->server : h->name;
 	rec->port = r->port;
 	rec->address = r->address;
 	rec->auth = true;
@@ -910,7 +1192,7 @@ static void summarize(struct ctx *c)
 			const struct port_result *r = &h->ports[i];
 			bool dup = false;
 			for (size_t j = 0; j < i; j++)
-				if (h->ports[j].port == r->port)
+				if (same_server_port(&h->ports[j], r))
 					dup = true;
 			if (dup)
 				continue;
@@ -923,7 +1205,9 @@ static void summarize(struct ctx *c)
 				what = !r->connected ? (r->fail == FAIL_REFUSED ? "refused" : "unreachable")
 				     : r->tls.ok ? "no AUTH" : r->completed ? "no TLS" : "failed";
 			}
-			buf_printf(&b, "%s%d %s", first ? "" : ", ", r->port, what);
+			buf_printf(&b, "%s%s%s%d %s", first ? "" : ", ",
+				   h->nservers > 1 && r->server ? r->server : "",
+				   h->nservers > 1 && r->server ? " " : "", r->port, what);
 			first = false;
 		}
 	} else {
@@ -959,8 +1243,11 @@ void diagnose(const struct host_result *h, const struct diag_params *p,
 	for (size_t i = 0; i < h->nports; i++)
 		for (size_t k = 0; k < ARRAY_LEN(port_rules); k++)
 			port_rules[k](&c, &h->ports[i]);
+	rule_discovery(&c);
+	rule_tlsa_lookup(&c);
 	rule_paths(&c);
 	rule_spa(&c);
+	rule_rdns(&c);
 	recommend(&c);
 
 	enum severity worst = SEV_OK;

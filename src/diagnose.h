@@ -33,6 +33,7 @@ struct finding {
 	enum severity severity;
 	int port;                  /* 0: about the host */
 	const char *address;       /* NULL: about the host */
+	const char *server;        /* the server name of the port, if any */
 	char *message;             /* one sentence, ASCII */
 	const char *const *advice; /* NULL-terminated, may be NULL */
 };
@@ -51,6 +52,7 @@ enum username_form {
 
 struct recommendation {
 	bool present;
+	const char *server;            /* the name to enter in the program */
 	int port;
 	enum security security;
 	bool auth;
@@ -61,6 +63,7 @@ struct recommendation {
 
 /* A working way to submit mail, in the order it is recommended. */
 struct path_option {
+	const char *server;
 	int port;
 	enum security security;
 };

@@ -38,6 +38,20 @@ const char *dns_rcode_name(int rcode)
 	}
 }
 
+const char *dns_rcode_sentence(int rcode)
+{
+	switch (rcode) {
+	case DNS_NXDOMAIN: return "NXDOMAIN, the name does not exist";
+	case DNS_SERVFAIL: return "SERVFAIL, the resolver could not get an answer (broken DNSSEC, "
+				  "or the domain's name servers do not answer)";
+	case DNS_REFUSED: return "REFUSED, the resolver will not answer for this name";
+	case DNS_FORMERR: return "FORMERR, the resolver did not understand the question";
+	case DNS_NO_ANSWER: return "no answer";
+	case DNS_BAD_ANSWER: return "an answer that cannot be read";
+	default: return dns_rcode_name(rcode);
+	}
+}
+
 static uint16_t get16(const unsigned char *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -72,6 +86,11 @@ bool dns_parse(const unsigned char *msg, size_t len, int qtype, struct arena *a,
 	out->rcode = msg[3] & 0x0f;
 	out->ad = (msg[3] & 0x20) != 0;
 	unsigned qd = get16(msg + 4), an = get16(msg + 6);
+	/* A record takes at least 11 octets: more than fit is a lie. */
+	if (an > len / 11 || qd > len / 5) {
+		out->rcode = DNS_BAD_ANSWER;
+		return false;
+	}
 	const unsigned char *p = msg + 12, *end = msg + len;
 	for (unsigned i = 0; i < qd; i++) {
 		char *q;

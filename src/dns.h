@@ -84,6 +84,8 @@ char *dns_ptr_name(const char *address, struct arena *a);
 
 const char *dns_type_name(int type);
 const char *dns_rcode_name(int rcode);
+/* "NXDOMAIN, the name does not exist": the code and what it means. */
+const char *dns_rcode_sentence(int rcode);
 
 /* "10 mx.example.net", "0 1 587 mail.example.net", "3 1 1 ab12..." */
 char *dns_record_text(const struct dns_record *r, struct arena *a);

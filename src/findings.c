@@ -24,6 +24,45 @@ const struct finding_info finding_catalogue[] = {
 		 "name of the outgoing server."), true },
 	{ "dns-failed", "The server name could not be looked up.",
 	  ADVICE("Check the server name and the computer's Internet connection."), true },
+	{ "dns-srv-found", "The mail domain names its submission servers in DNS (SRV records, RFC 6186 and RFC 8314).",
+	  NULL, false },
+	{ "dns-srv-missing", "The mail domain names no submission server in DNS (no SRV records): the servers probed are the usual names, a guess.",
+	  ADVICE("Take the outgoing server's name from the provider's help pages rather "
+		 "than from this guess.",
+		 "Providers: publish _submissions._tcp and _submission._tcp SRV records so "
+		 "that mail programs find the server themselves."), true },
+	{ "dns-srv-disabled", "An SRV record with the target '.' says that this kind of submission is not offered.",
+	  NULL, false },
+	{ "dns-srv-target-unresolved", "An SRV record names a server that has no address in DNS.",
+	  ADVICE("The domain's DNS administrator must correct the SRV record or add the "
+		 "server's A/AAAA records; mail programs that follow SRV find no server."), true },
+	{ "dns-mx-unresolved", "An MX record names a host that has no address in DNS.",
+	  ADVICE("The domain's DNS administrator must correct the MX record or add the "
+		 "host's A/AAAA records; other servers cannot deliver mail to it."), true },
+	{ "dns-mx-missing", "The domain has no MX record.",
+	  ADVICE("If the domain receives mail, its DNS needs an MX record naming the "
+		 "receiving server."), true },
+	{ "dns-mx-null", "The domain publishes a null MX (RFC 7505): it receives no mail.",
+	  NULL, false },
+	{ "dns-tlsa-failed", "The TLSA lookup for an MX host failed (SERVFAIL, timeout): senders that use DANE hold mail for the domain.",
+	  ADVICE("The domain's DNS administrator must repair the DNSSEC signing or the "
+		 "name servers of the MX host's zone."), true },
+	{ "dane-ok", "The certificate on port 25 matches a TLSA record (DANE, RFC 7672).",
+	  NULL, false },
+	{ "dane-mismatch", "Port 25 has TLSA records, but the server's TLS does not satisfy them: senders that use DANE will not deliver.",
+	  ADVICE("Publish a TLSA record for the certificate in use (best: 3 1 1, the hash "
+		 "of its public key), keep the old record until the new one has spread, "
+		 "and only then change certificates.",
+		 "If the records are stale and DANE is not wanted, remove them."), true },
+	{ "rdns-ok", "The address has a reverse DNS name that resolves back to it (FCrDNS).",
+	  NULL, false },
+	{ "rdns-missing", "The address has no reverse DNS name (PTR record).",
+	  ADVICE("Ask the owner of the address (the hosting or access provider) for a PTR "
+		 "record naming the server; receiving servers distrust mail from "
+		 "addresses without one."), true },
+	{ "rdns-mismatch", "The address's reverse DNS name does not resolve back to it, or differs from the name in the greeting.",
+	  ADVICE("Make the PTR name, its A/AAAA record and the server's own name agree; "
+		 "receiving servers check that they do."), true },
 
 	/* connecting */
 	{ "port-refused", "Nothing accepts connections on this port, or a firewall rejects them.",

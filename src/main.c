@@ -217,6 +217,17 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
+	/*
+	 * USER@DOMAIN without -u: that address is the user name. Its login is
+	 * tested when a password is at hand (SMTPCHECK_PASSWORD or
+	 * --password-file); nobody is prompted, since the address alone is
+	 * also how a help desk asks "where does this customer's mail go".
+	 */
+	if (!cfg.user && cfg.address_user) {
+		const char *env = getenv("SMTPCHECK_PASSWORD");
+		if (cfg.password_file || (env && *env))
+			cfg.user = cfg.address_user;
+	}
 	struct secret password = { 0 };
 	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, &err) != 0) {
 		kb_free(&kb);
@@ -226,7 +237,8 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	char *alt_user = cfg.user ? alternate_user(&cfg) : NULL;
-	char *sender = envelope_sender_for(cfg.mail_from, cfg.user, cfg.domain);
+	char *sender = envelope_sender_for(cfg.mail_from,
+					   cfg.user ? cfg.user : cfg.address_user, cfg.domain);
 	struct probe_opts opts = {
 		.user = cfg.user,
 		.password = password.value,

@@ -623,10 +623,6 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 	}
 	if (!cfg->rcpt_to)
 		cfg->rcpt_to = DEFAULT_RELAY_RCPT;
-	if (cfg->password_file && !cfg->user) {
-		buf_puts(err, "--password-file needs --user");
-		return OPTIONS_USAGE;
-	}
 
 	if (cfg->json + cfg->brief + cfg->prometheus > 1) {
 		buf_puts(err, "--json, --brief and --prometheus exclude each other");
@@ -639,6 +635,13 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 	}
 	if (cfg->hosts_file && !read_hosts_file(cfg, cfg->hosts_file, err))
 		return OPTIONS_USAGE;
+	/* USER@DOMAIN: the address is the user name unless -u says otherwise. */
+	if (!cfg->user && cfg->nhosts == 1 && strchr(cfg->hosts[0], '@'))
+		cfg->address_user = cfg->hosts[0];
+	if (cfg->password_file && !cfg->user && !cfg->address_user) {
+		buf_puts(err, "--password-file needs --user (or one USER@DOMAIN)");
+		return OPTIONS_USAGE;
+	}
 	if (cfg->nhosts == 0) {
 		buf_printf(err, "%s: no host in the file", cfg->hosts_file);
 		return OPTIONS_USAGE;

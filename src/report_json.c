@@ -9,6 +9,7 @@
 
 #include "advice.h"
 #include "autoconfig.h"
+#include "dns.h"
 #include "explain.h"
 #include "json.h"
 #include "probe.h"
@@ -240,6 +241,8 @@ static void relay(struct json *j, const struct relay_result *t, bool unauthentic
 static void port(struct json *j, const struct port_result *r, bool verbose)
 {
 	json_object_begin(j);
+	json_key(j, "server");
+	json_string(j, r->server);
 	json_key(j, "port");
 	json_int(j, r->port);
 	json_key(j, "mode");
@@ -336,6 +339,21 @@ static void port(struct json *j, const struct port_result *r, bool verbose)
 	} else {
 		json_null(j);
 	}
+	json_key(j, "dane");
+	if (r->dane_checked) {
+		json_object_begin(j);
+		json_key(j, "match");
+		json_bool(j, r->dane_match);
+		json_key(j, "usable_records");
+		json_int(j, (long long)r->dane_usable);
+		json_key(j, "ad");
+		json_bool(j, r->dane_ad);
+		json_key(j, "detail");
+		json_string(j, r->dane_detail);
+		json_object_end(j);
+	} else {
+		json_null(j);
+	}
 	json_key(j, "injection_test");
 	if (r->injection_tested || r->injection_error) {
 		json_object_begin(j);
@@ -400,6 +418,166 @@ static void port(struct json *j, const struct port_result *r, bool verbose)
 	json_object_end(j);
 }
 
+static void dns_records(struct json *j, const struct dns_answer *a)
+{
+	struct arena tmp = { 0 };
+	json_array_begin(j);
+	for (size_t i = 0; a->rcode == DNS_NOERROR && i < a->nrecords; i++) {
+		const struct dns_record *r = &a->records[i];
+		json_object_begin(j);
+		json_key(j, "name");
+		json_string(j, r->name);
+		json_key(j, "type");
+		json_string(j, dns_type_name(r->type));
+		json_key(j, "ttl");
+		json_int(j, r->ttl);
+		json_key(j, "data");
+		json_string(j, dns_record_text(r, &tmp));
+		switch (r->type) {
+		case DNS_T_SRV:
+			json_key(j, "priority");
+			json_int(j, r->priority);
+			json_key(j, "weight");
+			json_int(j, r->weight);
+			json_key(j, "port");
+			json_int(j, r->port);
+			json_key(j, "target");
+			json_string(j, r->target[0] ? r->target : ".");
+			break;
+		case DNS_T_MX:
+			json_key(j, "preference");
+			json_int(j, r->priority);
+			json_key(j, "exchange");
+			json_string(j, r->target[0] ? r->target : ".");
+			break;
+		case DNS_T_PTR:
+			json_key(j, "target");
+			json_string(j, r->target);
+			break;
+		case DNS_T_TLSA:
+			json_key(j, "usage");
+			json_int(j, r->usage);
+			json_key(j, "selector");
+			json_int(j, r->selector);
+			json_key(j, "matching_type");
+			json_int(j, r->mtype);
+			break;
+		default:
+			break;
+		}
+		json_object_end(j);
+	}
+	json_array_end(j);
+	arena_free(&tmp);
+}
+
+/* Every DNS question asked for the host and its answer, with TTLs. */
+static void dns_object(struct json *j, const struct host_result *h)
+{
+	static const char *const src[] = { "given", "srv", "guess", "mx" };
+	json_object_begin(j);
+	json_key(j, "resolvers");
+	json_string(j, h->resolvers);
+	json_key(j, "validated_by_smtpcheck");
+	json_bool(j, false); /* c-ares does not check DNSSEC; "ad" is the resolver's word */
+	json_key(j, "servers_guessed");
+	json_bool(j, h->guessed);
+	json_key(j, "answers");
+	json_array_begin(j);
+	for (size_t i = 0; i < h->nanswers; i++) {
+		const struct dns_answer *a = h->answers[i];
+		json_object_begin(j);
+		json_key(j, "name");
+		json_string(j, a->qname);
+		json_key(j, "type");
+		json_string(j, dns_type_name(a->qtype));
+		json_key(j, "rcode");
+		json_string(j, dns_rcode_name(a->rcode));
+		json_key(j, "ad");
+		json_bool(j, a->ad);
+		json_key(j, "error");
+		json_string(j, a->error);
+		json_key(j, "elapsed_ms");
+		json_double(j, (double)a->elapsed_us / 1000.0, 3);
+		json_key(j, "records");
+		dns_records(j, a);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "servers");
+	json_array_begin(j);
+	for (size_t i = 0; i < h->nservers; i++) {
+		const struct server_result *sr = &h->servers[i];
+		json_object_begin(j);
+		json_key(j, "name");
+		json_string(j, sr->name);
+		json_key(j, "source");
+		json_string(j, src[sr->source]);
+		json_key(j, "looked_up");
+		json_bool(j, sr->asked);
+		json_key(j, "ok");
+		json_bool(j, sr->dns_ok);
+		json_key(j, "error");
+		json_string(j, sr->dns_ok ? NULL : sr->dns_error);
+		json_key(j, "addresses");
+		json_array_begin(j);
+		for (size_t k = 0; sr->dns_ok && k < sr->naddrs; k++) {
+			json_object_begin(j);
+			json_key(j, "address");
+			json_string(j, sr->addrs[k]);
+			json_key(j, "ttl");
+			if (sr->asked && sr->ttls)
+				json_int(j, sr->ttls[k]);
+			else
+				json_null(j);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_key(j, "tlsa");
+		if (sr->tlsa) {
+			json_object_begin(j);
+			json_key(j, "name");
+			json_string(j, sr->tlsa->qname);
+			json_key(j, "rcode");
+			json_string(j, dns_rcode_name(sr->tlsa->rcode));
+			json_key(j, "ad");
+			json_bool(j, sr->tlsa->ad);
+			json_key(j, "records");
+			dns_records(j, sr->tlsa);
+			json_object_end(j);
+		} else {
+			json_null(j);
+		}
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "reverse");
+	json_array_begin(j);
+	for (size_t i = 0; i < h->nptrs; i++) {
+		const struct ptr_result *p = &h->ptrs[i];
+		json_object_begin(j);
+		json_key(j, "address");
+		json_string(j, p->address);
+		json_key(j, "ptr");
+		json_string(j, p->name);
+		json_key(j, "ttl");
+		if (p->name)
+			json_int(j, p->ttl);
+		else
+			json_null(j);
+		json_key(j, "rcode");
+		json_string(j, dns_rcode_name(p->rcode));
+		json_key(j, "forward_confirmed");
+		if (p->forward_checked)
+			json_bool(j, p->forward_ok);
+		else
+			json_null(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
 static void finding(struct json *j, const struct finding *f)
 {
 	json_object_begin(j);
@@ -414,6 +592,8 @@ static void finding(struct json *j, const struct finding *f)
 		json_null(j);
 	json_key(j, "address");
 	json_string(j, f->address);
+	json_key(j, "server");
+	json_string(j, f->server);
 	json_key(j, "message");
 	json_string(j, f->message);
 	json_key(j, "meaning");
@@ -554,6 +734,12 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	json_string(&j, h->dns_ok ? NULL : h->dns_error);
 	json_key(&j, "dns_ms");
 	json_double(&j, (double)h->dns_us / 1000.0, 3);
+	json_key(&j, "discovery");
+	json_bool(&j, h->discovery);
+	json_key(&j, "domain");
+	json_string(&j, h->domain);
+	json_key(&j, "dns");
+	dns_object(&j, h);
 	json_key(&j, "ports");
 	json_array_begin(&j);
 	for (size_t i = 0; i < h->nports; i++)
@@ -568,7 +754,7 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	if (d->rec.present) {
 		json_object_begin(&j);
 		json_key(&j, "server");
-		json_string(&j, h->name);
+		json_string(&j, d->rec.server ? d->rec.server : h->name);
 		json_key(&j, "port");
 		json_int(&j, d->rec.port);
 		json_key(&j, "security");
@@ -594,7 +780,15 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	struct arena a = { 0 };
 	struct tb_guess g;
 	tb_guess(h, d, &a, &g);
+	if (!g.applicable) {
+		json_null(&j);
+		arena_free(&a);
+		json_object_end(&j);
+		return;
+	}
 	json_object_begin(&j);
+	json_key(&j, "server");
+	json_string(&j, g.server);
 	json_key(&j, "decided");
 	json_bool(&j, g.decided);
 	json_key(&j, "port");

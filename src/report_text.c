@@ -16,6 +16,7 @@
 
 #include "advice.h"
 #include "autoconfig.h"
+#include "dns.h"
 #include "explain.h"
 #include "interpret.h"
 #include "probe.h"
@@ -150,13 +151,31 @@ static const char *security_text(const struct port_result *r)
 
 /* ---- perfdata ---- */
 
+static bool same_server(const struct port_result *a, const struct port_result *b)
+{
+	if (!a->server || !b->server)
+		return a->server == b->server;
+	return !ascii_casecmp(a->server, b->server);
+}
+
+/*
+ * 'time_587', then 'time_587_2' for the second address (or server) that
+ * has a port 587: labels stay unique however many servers there are.
+ */
 static void perf_label(struct buf *out, const char *what, const struct host_result *h,
 		       const struct port_result *r)
 {
 	size_t addr_index = 0;
-	for (size_t i = 0; i < h->naddrs; i++)
-		if (!strcmp(h->addrs[i], r->address))
-			addr_index = i;
+	for (const struct port_result *p = h->ports; p < r; p++) {
+		if (p->port != r->port)
+			continue;
+		bool seen = false;
+		for (const struct port_result *q = h->ports; q < p; q++)
+			if (q->port == r->port && same_server(q, p) && !strcmp(q->address, p->address))
+				seen = true;
+		if (!seen && !(same_server(p, r) && !strcmp(p->address, r->address)))
+			addr_index++;
+	}
 	if (addr_index == 0)
 		buf_printf(out, " '%s_%d'=", what, r->port);
 	else
@@ -236,13 +255,136 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 	buf_init(&addrs);
 	for (size_t i = 0; i < h->naddrs; i++)
 		buf_printf(&addrs, "%s%s", i ? ", " : "", h->addrs[i]);
-	if (h->dns_ok)
+	if (h->discovery) {
+		fieldf(out, "domain", "%s (servers %s)", h->domain,
+		       !h->dns_ok ? "not found" : h->guessed
+		       ? "guessed: no SRV records" : "named by SRV records");
+		if (!h->dns_ok)
+			field(out, "problem", h->dns_error ? h->dns_error : "DNS failed", false);
+		for (size_t i = 0; i < h->nservers; i++) {
+			const struct server_result *sr = &h->servers[i];
+			static const char *const src[] = { "given", "SRV", "guess", "MX" };
+			struct buf l;
+			buf_init(&l);
+			buf_printf(&l, "%s (%s): ", sr->name, src[sr->source]);
+			if (sr->dns_ok) {
+				for (size_t k = 0; k < sr->naddrs; k++)
+					buf_printf(&l, "%s%s", k ? ", " : "", sr->addrs[k]);
+				if (cfg->connect_addr)
+					buf_puts(&l, " (--connect)");
+			} else {
+				buf_puts(&l, sr->dns_error ? sr->dns_error : "not resolved");
+			}
+			field(out, i ? "" : "servers", buf_cstr(&l), false);
+			buf_free(&l);
+		}
+	} else if (h->dns_ok) {
 		fieldf(out, "host", "%s (%s)%s", h->name, buf_cstr(&addrs),
 		       cfg->connect_addr ? ", address given with --connect" : "");
-	else
+	} else {
 		fieldf(out, "host", "%s: %s", h->name, h->dns_error ? h->dns_error : "not resolved");
+	}
 	fieldf(out, "elapsed", "%.3f s", (double)h->elapsed_us / 1e6);
 	buf_free(&addrs);
+}
+
+static void answer_line(const struct dns_answer *a, struct buf *out)
+{
+	struct buf l;
+	buf_init(&l);
+	struct arena tmp = { 0 };
+	buf_printf(&l, "%s %s: ", a->qname, dns_type_name(a->qtype));
+	if (a->rcode != DNS_NOERROR) {
+		buf_puts(&l, dns_rcode_name(a->rcode));
+		if (a->error)
+			buf_printf(&l, " (%s)", a->error);
+	} else if (a->nrecords == 0) {
+		buf_puts(&l, "no records");
+	}
+	for (size_t i = 0; a->rcode == DNS_NOERROR && i < a->nrecords; i++)
+		buf_printf(&l, "%s%s (TTL %u)", i ? "; " : "",
+			   dns_record_text(&a->records[i], &tmp), a->records[i].ttl);
+	if (a->rcode == DNS_NOERROR && a->nrecords)
+		buf_puts(&l, a->ad ? ", DNSSEC-validated by the resolver (AD)"
+			 : ", not DNSSEC-validated (no AD bit)");
+	buf_puts(out, "  ");
+	struct buf e;
+	buf_init(&e);
+	ascii_text(&e, buf_cstr(&l));
+	wrap(out, buf_cstr(&e), 2, 6);
+	buf_free(&e);
+	buf_free(&l);
+	arena_free(&tmp);
+}
+
+/* Every DNS answer the run got, with TTLs: what the report rests on. */
+static void dns_section(const struct config *cfg, const struct host_result *h,
+			struct buf *out)
+{
+	bool looked_up = false;
+	for (size_t i = 0; i < h->nservers; i++)
+		if (h->servers[i].asked)
+			looked_up = true;
+	if (cfg->connect_addr && !h->discovery && !h->nanswers)
+		return;
+	if (!h->discovery && !h->nanswers && !looked_up)
+		return;
+	struct buf title;
+	buf_init(&title);
+	buf_printf(&title, "DNS%s%s%s", h->resolvers ? " (asked " : "",
+		   h->resolvers ? h->resolvers : "", h->resolvers ? ")" : "");
+	buf_putc(out, '\n');
+	buf_append(out, buf_cstr(&title), title.len);
+	buf_putc(out, '\n');
+	buf_free(&title);
+	/* Discovery first (SRV, MX), then addresses, TLSA, reverse names. */
+	for (size_t i = 0; i < h->nanswers; i++)
+		if (h->answers[i]->qtype == DNS_T_SRV || h->answers[i]->qtype == DNS_T_MX)
+			answer_line(h->answers[i], out);
+	for (size_t i = 0; i < h->nservers; i++) {
+		const struct server_result *sr = &h->servers[i];
+		if (!sr->asked)
+			continue;
+		struct buf l;
+		buf_init(&l);
+		buf_printf(&l, "%s A/AAAA: ", sr->name);
+		if (!sr->dns_ok)
+			buf_puts(&l, sr->dns_error ? sr->dns_error : "not resolved");
+		for (size_t k = 0; sr->dns_ok && k < sr->naddrs; k++)
+			buf_printf(&l, "%s%s (TTL %u)", k ? "; " : "", sr->addrs[k],
+				   sr->ttls ? sr->ttls[k] : 0);
+		buf_puts(out, "  ");
+		struct buf e;
+		buf_init(&e);
+		ascii_text(&e, buf_cstr(&l));
+		wrap(out, buf_cstr(&e), 2, 6);
+		buf_free(&e);
+		buf_free(&l);
+	}
+	for (size_t i = 0; i < h->nanswers; i++)
+		if (h->answers[i]->qtype == DNS_T_TLSA)
+			answer_line(h->answers[i], out);
+	for (size_t i = 0; i < h->nptrs; i++) {
+		const struct ptr_result *p = &h->ptrs[i];
+		struct buf l;
+		buf_init(&l);
+		buf_printf(&l, "%s PTR: ", p->address);
+		if (p->name)
+			buf_printf(&l, "%s (TTL %u), %s", p->name, p->ttl,
+				   !p->forward_checked ? "not resolved back"
+				   : p->forward_ok ? "resolves back to the address"
+				   : "does not resolve back to the address");
+		else
+			buf_puts(&l, p->rcode == DNS_NOERROR ? "no records"
+				 : dns_rcode_name(p->rcode));
+		buf_puts(out, "  ");
+		struct buf e;
+		buf_init(&e);
+		ascii_text(&e, buf_cstr(&l));
+		wrap(out, buf_cstr(&e), 2, 6);
+		buf_free(&e);
+		buf_free(&l);
+	}
 }
 
 /* A continuation line of the port table: label, then wrapped text. */
@@ -287,6 +429,8 @@ static void port_table(const struct host_result *h, struct buf *out)
 		   aw, "ADDRESS");
 	for (size_t i = 0; i < h->nports; i++) {
 		const struct port_result *r = &h->ports[i];
+		if (h->nservers > 1 && r->server && (i == 0 || !same_server(&h->ports[i - 1], r)))
+			buf_printf(out, "%s\n", r->server);
 		char conn[10], cert[7], tlsv[9];
 		if (r->connected)
 			snprintf(conn, sizeof conn, "%.1fms", ms(r->timing_us[PH_CONNECT]));
@@ -353,9 +497,14 @@ static void port_table(const struct host_result *h, struct buf *out)
 	}
 }
 
-static void port_block(const struct port_result *r, bool verbose, struct buf *out)
+static void port_block(const struct host_result *h, const struct port_result *r,
+		       bool verbose, struct buf *out)
 {
-	buf_printf(out, "\nPort %d (%s), %s%s\n", r->port, r->address,
+	buf_putc(out, '\n');
+	if (h->nservers > 1 && r->server)
+		buf_printf(out, "%s ", r->server);
+	buf_printf(out, "%s %d (%s), %s%s\n", h->nservers > 1 && r->server ? "port" : "Port",
+		   r->port, r->address,
 		   r->mode == MODE_TLS ? "implicit TLS" : "STARTTLS",
 		   r->mode != r->mode_requested ? " (switched: the port speaks the other mode)" : "");
 	if (!r->connected) {
@@ -392,8 +541,13 @@ static void port_block(const struct port_result *r, bool verbose, struct buf *ou
 				fieldf(out, "expires", "%s (%ld days)", c->not_after ? c->not_after : "?",
 				       c->days_left);
 			}
-			fieldf(out, "verified", "%s", r->tls.verified ? "yes"
-			       : r->tls.verify_error ? r->tls.verify_error : "no");
+			fieldf(out, "verified", "%s%s", r->tls.verified ? "yes"
+			       : r->tls.verify_error ? r->tls.verify_error : "no",
+			       r->tls.verified && r->dane_match ? " (by DANE: TLSA record)" : "");
+			if (r->dane_checked)
+				fieldf(out, "DANE", "%s%s%s", r->dane_match ? "match: " : "no match: ",
+				       r->dane_detail ? r->dane_detail : "",
+				       r->dane_ad ? "" : " (TLSA answer not DNSSEC-validated)");
 		} else {
 			fieldf(out, "TLS", "failed: %s", r->tls.error ? r->tls.error : "unknown error");
 		}
@@ -562,7 +716,7 @@ static void recommendation(const struct host_result *h, const struct diagnosis *
 		return;
 	}
 	const struct recommendation *r = &d->rec;
-	fieldf(out, "server", "%s", h->name);
+	fieldf(out, "server", "%s", r->server ? r->server : h->name);
 	fieldf(out, "port", "%d", r->port);
 	fieldf(out, "security", "%s", r->security == SECURITY_TLS ? "SSL/TLS (implicit TLS)"
 	       : r->security == SECURITY_STARTTLS ? "STARTTLS" : "none");
@@ -571,6 +725,10 @@ static void recommendation(const struct host_result *h, const struct diagnosis *
 		fieldf(out, "user name", "%s (\"%s\", as the server accepted it)",
 		       r->username == USERNAME_FULL_ADDRESS ? "the full e-mail address"
 		       : "the part before the @", r->username_value);
+	else if (h->discovery && strchr(h->name, '@'))
+		fieldf(out, "user name", "%s, or the part before the @, as the provider says "
+		       "(not tested: give the password in SMTPCHECK_PASSWORD or "
+		       "--password-file to test it)", h->name);
 	else
 		fieldf(out, "user name", "%s", "as the provider gives it (not tested: no "
 		       "credentials given)");
@@ -682,6 +840,10 @@ static void thunderbird_guess(const struct host_result *h, const struct diagnosi
 	struct arena a = { 0 };
 	struct tb_guess g;
 	tb_guess(h, d, &a, &g);
+	if (!g.applicable) {
+		arena_free(&a);
+		return;
+	}
 	heading(out, "Thunderbird's automatic setup (when it has to guess)");
 	field(out, g.works ? "verdict" : "warning", g.verdict, false);
 	for (size_t i = 0; i < g.nnotes; i++)
@@ -700,9 +862,10 @@ void report_text(const struct config *cfg, const struct host_result *h,
 	use_color = cfg->color;
 	use_symbols = cfg->color && cfg->utf8;
 	header(cfg, h, out);
+	dns_section(cfg, h, out);
 	port_table(h, out);
 	for (size_t i = 0; i < h->nports; i++)
-		port_block(&h->ports[i], cfg->verbose, out);
+		port_block(h, &h->ports[i], cfg->verbose, out);
 	findings(d, out);
 	recommendation(h, d, out);
 	if (ra && ra->client)

@@ -3,6 +3,7 @@
  */
 #include "resolve.h"
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,14 @@ int resolver_init(struct resolver *r, struct loop *loop, struct buf *err)
 	/* The run's deadline bounds every query; these keep retries brisk. */
 	opts.timeout = 2000;
 	opts.tries = 2;
-	int st = ares_init_options(&r->ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	/*
+	 * Keep SERVFAIL and REFUSED answers: without this flag c-ares drops
+	 * them, tries the next server and ends with "connection refused",
+	 * which hides the resolver's own verdict. A diagnosis needs it.
+	 */
+	opts.flags = ARES_FLAG_NOCHECKRESP;
+	int st = ares_init_options(&r->ch, &opts,
+				   ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
 	if (st != ARES_SUCCESS) {
 		buf_printf(err, "cannot start the DNS resolver: %s", ares_strerror(st));
 		return -1;
@@ -109,4 +117,26 @@ const char *resolve_status_sentence(int status)
 	case ARES_EDESTRUCTION: return "the lookup was cancelled at the deadline";
 	default: return ares_strerror(status);
 	}
+}
+
+void resolver_servers(struct resolver *r, struct buf *out)
+{
+	struct ares_addr_port_node *list = NULL;
+	if (ares_get_servers_ports(r->ch, &list) != ARES_SUCCESS)
+		return;
+	for (struct ares_addr_port_node *n = list; n; n = n->next) {
+		char text[INET6_ADDRSTRLEN];
+		if (!inet_ntop(n->family, &n->addr, text, sizeof text))
+			continue;
+		int port = n->udp_port ? n->udp_port : 53;
+		if (out->len)
+			buf_puts(out, ", ");
+		if (port == 53)
+			buf_puts(out, text);
+		else if (n->family == AF_INET6)
+			buf_printf(out, "[%s]:%d", text, port);
+		else
+			buf_printf(out, "%s:%d", text, port);
+	}
+	ares_free_data(list);
 }

@@ -38,6 +38,9 @@ typedef void (*resolve_addrs_fn)(void *arg, int status,
 void resolve_addrs(struct resolver *r, const char *name, int family,
 		   resolve_addrs_fn fn, void *arg);
 
+/* "127.0.0.1, [::1]:5353": the DNS servers the channel asks. */
+void resolver_servers(struct resolver *r, struct buf *out);
+
 /* A sentence for a failed status, naming what the answer meant. */
 const char *resolve_status_sentence(int status);
 

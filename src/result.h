@@ -67,7 +67,8 @@ enum verify_flag {
 	VERIFY_UNTRUSTED = 1u << 2,     /* no path to a trusted CA */
 	VERIFY_SELF_SIGNED = 1u << 3,
 	VERIFY_HOSTNAME = 1u << 4,      /* names do not match HOST */
-	VERIFY_OTHER = 1u << 5
+	VERIFY_OTHER = 1u << 5,
+	VERIFY_DANE = 1u << 6           /* no TLSA record matches (DANE) */
 };
 
 struct cert_info {
@@ -225,6 +226,8 @@ struct port_result {
 	/* DANE (port 25 of an MX host with TLSA records) */
 	bool dane_checked;
 	bool dane_match;
+	bool dane_ad;                  /* the TLSA answer had the AD bit */
+	size_t dane_usable;            /* TLSA records OpenSSL could use */
 	char *dane_detail;             /* which record matched, or why none */
 
 	bool reply_bare_lf;            /* a reply line ended in bare LF */
@@ -251,6 +254,7 @@ enum server_source {
 struct server_result {
 	char *name;
 	enum server_source source;
+	bool asked;                    /* its A/AAAA were asked of DNS */
 	bool dns_ok;
 	int dns_status;
 	char *dns_error;
@@ -283,6 +287,7 @@ struct host_result {
 	size_t nanswers;
 	struct ptr_result *ptrs;
 	size_t nptrs;
+	char *resolvers;               /* the DNS servers asked, "127.0.0.1" */
 	bool dns_ok;
 	int dns_status;                /* c-ares status, ARES_SUCCESS if ok */
 	char *dns_error;               /* sentence naming the query */

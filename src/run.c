@@ -5,7 +5,7 @@
  * discover (USER@DOMAIN, --domain). Discovery asks at once for the
  * submission SRV records (RFC 6186, RFC 8314) and the MX records, and
  * plans the servers to probe: the SRV targets first, else the usual names
- * (smtp.DOMAIN, mail.DOMAIN), said to be a guess; MX hosts too, on port
+ * (smtp.DOMAIN, mail.DOMAIN, DOMAIN), said to be a guess; MX hosts too, on port
  * 25 with their TLSA records (DANE). Each server is then resolved (A and
  * AAAA at once) and probed on every address and port as soon as its
  * addresses are known; the reverse DNS of every address is looked up
@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "dns.h"
 #include "loop.h"
 #include "resolve.h"
@@ -84,6 +85,7 @@ struct run {
 	bool show_progress;
 	run_report_fn report;
 	void *report_arg;
+	struct buf resolvers;      /* "127.0.0.1", for every host's report */
 };
 
 static void start_next(struct run *run);
@@ -261,11 +263,31 @@ static void session_done(void *arg, struct session *s)
 static void host_deadline(void *arg)
 {
 	struct host *h = arg;
+	if (h->discovery_waiting > 0 && !h->res.dns_error) {
+		/* Discovery never finished: name the questions left open. */
+		struct buf b;
+		buf_init(&b);
+		if (!h->srv_tls)
+			buf_printf(&b, "SRV _submissions._tcp.%s", h->res.domain);
+		if (!h->srv_starttls)
+			buf_printf(&b, "%sSRV _submission._tcp.%s", b.len ? ", " : "", h->res.domain);
+		if (!h->mx)
+			buf_printf(&b, "%sMX %s", b.len ? ", " : "", h->res.domain);
+		h->res.dns_ok = false;
+		h->res.dns_status = ARES_ETIMEOUT;
+		h->res.dns_error = arena_printf(&h->arena,
+			"asking DNS%s%s%s for the mail servers of %s: no answer to %s before the "
+			"deadline of %g s", h->res.resolvers ? " (" : "",
+			h->res.resolvers ? h->res.resolvers : "", h->res.resolvers ? ")" : "",
+			h->res.domain, buf_cstr(&b), h->run->cfg->timeout);
+		buf_free(&b);
+	}
 	h->discovery_waiting = 0;
 	for (size_t s = 0; s < h->nservers; s++) {
 		struct server *sv = &h->servers[s];
 		struct server_result *sr = &h->res.servers[sv->index];
 		if (sv->waiting > 0 && !sr->dns_ok && !sr->dns_error) {
+			sr->asked = true;
 			sr->dns_status = ARES_ETIMEOUT;
 			sr->dns_error = arena_printf(&h->arena,
 				"looking up the addresses (A/AAAA) of %s: no answer before the "
@@ -455,6 +477,7 @@ static void server_resolved(void *arg, int status, const struct resolved_addr *a
 	if (!lookup_back(h))
 		return;
 	struct server_result *sr = &h->res.servers[sv->index];
+	sr->asked = true;
 	sr->dns_us = now_us() - h->started_us;
 	sr->dns_status = status;
 	if (status != ARES_SUCCESS) {
@@ -552,6 +575,20 @@ static void resolve_server(struct host *h, struct server *sv)
 	const struct config *cfg = h->run->cfg;
 	struct server_result *sr = &h->res.servers[sv->index];
 	sv->waiting = 1;
+	if (sr->source == SERVER_SRV || sr->source == SERVER_MX) {
+		if (!domain_valid(sr->name)) {
+			/* A hostile or broken zone: never put its bytes into SNI. */
+			struct buf e;
+			buf_init(&e);
+			escape_ascii(&e, sr->name, strlen(sr->name) > 80 ? 80 : strlen(sr->name));
+			sr->dns_status = ARES_EBADNAME;
+			sr->dns_error = arena_printf(&h->arena, "'%s', named in DNS, is not a valid "
+						     "host name", buf_cstr(&e));
+			buf_free(&e);
+			server_ready(sv);
+			return;
+		}
+	}
 	if (sv->wants_tlsa) {
 		char q[300];
 		snprintf(q, sizeof q, "_25._tcp.%s", sr->name);
@@ -628,9 +665,11 @@ static void plan_servers(struct host *h)
 				  : why->rcode == DNS_SERVFAIL ? ARES_ESERVFAIL
 				  : why->rcode == DNS_REFUSED ? ARES_EREFUSED : ARES_ETIMEOUT;
 		h->res.dns_error = arena_printf(&h->arena,
-			"asking DNS for the mail servers of %s (SRV _submissions._tcp, SRV "
-			"_submission._tcp, MX): %s%s%s", d, dns_rcode_name(why->rcode),
-			why->error ? ", " : "", why->error ? why->error : "");
+			"asking DNS%s%s%s for the mail servers of %s (SRV _submissions._tcp, SRV "
+			"_submission._tcp, MX): %s%s%s", h->res.resolvers ? " (" : "",
+			h->res.resolvers ? h->res.resolvers : "", h->res.resolvers ? ")" : "",
+			d, dns_rcode_sentence(why->rcode), why->error ? ": " : "",
+			why->error ? why->error : "");
 		(void)nx;
 		check_done(h);
 		return;
@@ -653,8 +692,9 @@ static void plan_servers(struct host *h)
 		}
 	} else {
 		h->res.guessed = true;
-		const char *prefixes[] = { "smtp.", "mail." };
-		for (int k = 0; k < 2; k++) {
+		/* Thunderbird's order: smtp.DOMAIN, mail.DOMAIN, DOMAIN. */
+		const char *prefixes[] = { "smtp.", "mail.", "" };
+		for (int k = 0; k < 3; k++) {
 			char name[300];
 			snprintf(name, sizeof name, "%s%s", prefixes[k], d);
 			struct server *sv = add_server(h, name, SERVER_GUESS);
@@ -720,6 +760,8 @@ static void host_start(struct run *run, struct host *h, const char *name)
 	h->run = run;
 	h->started = true;
 	h->res.name = arena_strdup(&h->arena, name);
+	if (run->resolvers.len)
+		h->res.resolvers = arena_strdup(&h->arena, buf_cstr(&run->resolvers));
 	h->res.started_unix = (long long)time(NULL);
 	h->started_us = now_us();
 	loop_timer_init(&h->deadline, host_deadline, h);
@@ -775,6 +817,9 @@ int run_hosts(const struct config *cfg, const struct probe_opts *opts,
 		return -1;
 	}
 
+	buf_init(&run.resolvers);
+	resolver_servers(&run.resolver, &run.resolvers);
+
 	if (cfg->ehlo_name) {
 		snprintf(run.ehlo_name, sizeof run.ehlo_name, "%s", cfg->ehlo_name);
 	} else if (gethostname(run.ehlo_name, sizeof run.ehlo_name - 1) != 0 ||
@@ -804,6 +849,7 @@ int run_hosts(const struct config *cfg, const struct probe_opts *opts,
 			host_finish(&run.hosts[i]);
 	/* Lookups still under way call back now, and release their hosts. */
 	resolver_free(&run.resolver);
+	buf_free(&run.resolvers);
 	free(run.hosts);
 	SSL_CTX_free(run.ssl_ctx);
 	loop_free(run.loop);

@@ -60,6 +60,9 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		v->flags |= VERIFY_HOSTNAME;
 		break;
+	case X509_V_ERR_DANE_NO_MATCH:
+		v->flags |= VERIFY_DANE;
+		break;
 	default:
 		v->flags |= VERIFY_OTHER;
 	}
@@ -324,6 +327,8 @@ void tls_dane_result(SSL *ssl, const struct dns_answer *tlsa, size_t usable,
 		     struct port_result *res, struct arena *a)
 {
 	res->dane_checked = true;
+	res->dane_ad = tlsa->ad;
+	res->dane_usable = usable;
 	if (usable == 0) {
 		res->dane_detail = arena_printf(a, "none of the %zu TLSA records is usable",
 						tlsa->nrecords);
@@ -335,10 +340,9 @@ void tls_dane_result(SSL *ssl, const struct dns_answer *tlsa, size_t usable,
 	int depth = SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, &data, &dlen);
 	if (depth >= 0) {
 		res->dane_match = true;
-		res->dane_detail = arena_printf(a, "TLSA %u %u %u matched the certificate at "
-						"depth %d%s", usage, selector, mtype, depth,
-						tlsa->ad ? "" : " (but the answer was not "
-						"DNSSEC-validated)");
+		res->dane_detail = arena_printf(a, "TLSA %u %u %u matches the %s", usage,
+						selector, mtype, depth == 0 ? "server's certificate"
+						: "issuer of the chain");
 	} else {
 		res->dane_detail = arena_printf(a, "none of the %zu usable TLSA records "
 						"matches the certificate chain", usable);

@@ -75,5 +75,6 @@ void ascii_text(struct buf *out, const char *s);
 /* strcasecmp for ASCII only, independent of locale. */
 int ascii_casecmp(const char *a, const char *b);
 int ascii_ncasecmp(const char *a, const char *b, size_t n);
+int ascii_ncasecmp(const char *a, const char *b, size_t n);
 
 #endif

@@ -17,5 +17,6 @@ Suite *util_suite(void);
 Suite *sasl_suite(void);
 Suite *interpret_suite(void);
 Suite *kb_suite(void);
+Suite *dns_suite(void);
 
 #endif
