@@ -900,7 +900,7 @@ static void rule_discovery(struct ctx *c)
 		emit(c, sr->source == SERVER_SRV ? "dns-srv-target-unresolved"
 					       : "dns-mx-unresolved",
 		     sr->source == SERVER_SRV ? unless_other_path(c, SEV_WARNING) : SEV_WARNING,
-		     NULL, "%s names %s, but %s",
+		     NULL, "%s names %s, which has no address (%s)",
 		     sr->source == SERVER_SRV ? "an SRV record" : "an MX record", sr->name,
 		     sr->dns_error ? sr->dns_error : "it does not resolve");
 	}

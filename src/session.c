@@ -427,6 +427,12 @@ static void start_tls(struct session *s)
 	}
 	if (s->tlsa && s->tlsa->rcode == DNS_NOERROR && s->tlsa->nrecords)
 		s->dane_usable = tls_dane_setup(s->ssl, s->host, s->tlsa);
+	/*
+	 * A session spends its life waiting for the next reply: give the
+	 * record buffers (about 34 kB) back meanwhile. With -f and -j 200,
+	 * 600 sessions are open at once.
+	 */
+	SSL_set_mode(s->ssl, SSL_MODE_RELEASE_BUFFERS);
 	tls_hold_reads(s->ssl);
 	s->handshaking = true;
 	s->tls_checked = false;
@@ -483,6 +489,27 @@ static void process_input(struct session *s)
 	}
 }
 
+/*
+ * Acknowledge at once what was just read. A server with Nagle's algorithm
+ * on (Postfix) that writes its TLS session tickets and then its next reply
+ * (the greeting on 465, the EHLO reply after STARTTLS) holds the reply until
+ * the tickets are acknowledged, and Linux delays that ACK by 40 ms in a
+ * request/reply exchange, hoping to send it with our next command - which
+ * waits for that very reply. TCP_QUICKACK sends a pending ACK now; it does
+ * not stick, so it is set again after every read. Costs a syscall per read
+ * and at most one bare ACK.
+ */
+static void ack_now(struct session *s)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+	if (s->fd >= 0 && !s->finished)
+		setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+	(void)s;
+#endif
+}
+
 /* Read what is there, feeding replies as they complete. */
 static void read_input(struct session *s)
 {
@@ -531,6 +558,8 @@ static void read_input(struct session *s)
 	}
 	if (eof && !s->finished)
 		dispatch(s, EV_CLOSED, NULL);
+	else
+		ack_now(s);
 }
 
 static void pump(struct session *s)
