@@ -17,7 +17,7 @@ import re
 import shlex
 
 TEST_KEYS = {"description", "args", "exit", "env", "stdin", "timeout", "expect",
-             "requires", "addr", "hosts", "backends"}
+             "requires", "addr", "hosts", "backends", "dns"}
 REQUIREMENTS = {"root", "ipv6", "real-ports"}
 # Who answers smtpcheck: tests/server/smtpserver.py playing the [server LABEL]
 # sections, or a real Postfix (scripts/postfix-lab) set up by the [postfix]
@@ -88,6 +88,11 @@ class Scenario:
         # scenario's own, so smtpcheck resolves names through c-ares.
         self.hosts = [l.strip() for l in test.get("hosts", "").split("\n") if l.strip()]
         if self.hosts and "root" not in self.requires:
+            self.requires.append("root")
+        # `dns`: records for a real DNS server (dnsmasq) in that namespace,
+        # where its resolv.conf points (see dnslab.py for the lines).
+        self.dns = [l.strip() for l in test.get("dns", "").split("\n") if l.strip()]
+        if self.dns and "root" not in self.requires:
             self.requires.append("root")
         self.files = {}
         for section in cp.sections():
