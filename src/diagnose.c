@@ -979,6 +979,7 @@ static void rule_rdns(struct ctx *c)
 			emit(c, "rdns-missing", SEV_INFO, NULL,
 			     "%s has no reverse DNS name (PTR: %s)", p->address,
 			     p->rcode == DNS_NOERROR ? "no records" : dns_rcode_name(p->rcode));
+			c->d->findings[c->d->n - 1].address = p->address;
 			continue;
 		}
 		bool matches = has_greet && same_name(p->name, greet);
@@ -986,6 +987,7 @@ static void rule_rdns(struct ctx *c)
 			emit(c, "rdns-ok", SEV_OK, NULL,
 			     "%s is %s in reverse DNS, which resolves back to it (FCrDNS)%s",
 			     p->address, p->name, matches ? " and is the name in the greeting" : "");
+			c->d->findings[c->d->n - 1].address = p->address;
 			continue;
 		}
 		struct buf why;
@@ -996,6 +998,7 @@ static void rule_rdns(struct ctx *c)
 			buf_printf(&why, "%sthe greeting says %s", why.len ? "; " : "", greet);
 		emit(c, "rdns-mismatch", SEV_INFO, NULL, "%s is %s in reverse DNS, but %s",
 		     p->address, p->name, buf_cstr(&why));
+		c->d->findings[c->d->n - 1].address = p->address;
 		buf_free(&why);
 	}
 }

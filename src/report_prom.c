@@ -23,11 +23,18 @@ static void label_value(struct buf *out, const char *s)
 	}
 }
 
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
 static void port_labels(struct buf *out, const struct host_result *h,
 			const struct port_result *r)
 {
 	buf_puts(out, "{host=\"");
 	label_value(out, h->name);
+	buf_puts(out, "\",server=\"");
+	label_value(out, r->server ? r->server : h->name);
 	buf_printf(out, "\",port=\"%d\",address=\"", r->port);
 	label_value(out, r->address);
 	buf_printf(out, "\",mode=\"%s\"}", r->mode == MODE_TLS ? "tls" : "starttls");
@@ -63,6 +70,11 @@ static bool v_seconds(const struct port_result *r, double *v)
 	*v = (double)r->total_us / 1e6;
 	return r->connected;
 }
+static bool v_dane(const struct port_result *r, double *v)
+{
+	*v = r->dane_match;
+	return r->dane_checked;
+}
 static bool v_login(const struct port_result *r, double *v)
 {
 	*v = r->auth_ok_index >= 0;
@@ -80,6 +92,7 @@ static const struct {
 	{ "cert_days_left", "Days until the certificate expires.", v_days },
 	{ "port_seconds", "Wall time of the port's session.", v_seconds },
 	{ "port_login_ok", "1 when the credentials given were accepted.", v_login },
+	{ "port_dane_match", "1 when a TLSA record matches the certificate (DANE).", v_dane },
 };
 
 /*
@@ -135,8 +148,20 @@ void report_prometheus(const struct host_result *h, const struct diagnosis *d,
 		family(out, "finding", "A finding of the diagnosis (value 1).");
 	for (size_t i = 0; i < d->n; i++) {
 		const struct finding *fd = &d->findings[i];
+		/* A series appears once, however many messages share its labels. */
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++) {
+			const struct finding *g = &d->findings[k];
+			seen = !strcmp(g->id, fd->id) && g->severity == fd->severity &&
+			       g->port == fd->port && same_text(g->address, fd->address) &&
+			       same_text(g->server, fd->server);
+		}
+		if (seen)
+			continue;
 		buf_puts(out, "smtpcheck_finding{host=\"");
 		label_value(out, h->name);
+		buf_puts(out, "\",server=\"");
+		label_value(out, fd->server);
 		buf_printf(out, "\",id=\"%s\",severity=\"%s\",port=\"", fd->id, sev[fd->severity]);
 		if (fd->port)
 			buf_printf(out, "%d", fd->port);

@@ -824,6 +824,37 @@ def validate_host_json(doc, exit_code=None):
     return p
 
 
+PROM_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? '
+                         r'(-?[0-9.]+(?:e[-+]?[0-9]+)?|NaN|[-+]Inf)$')
+
+
+def prometheus_checks(lines):
+    """The text exposition format: HELP and TYPE once per family, before
+    its samples; every sample parses; no two samples with the same name
+    and labels (the textfile collector rejects the file otherwise)."""
+    problems = []
+    helped, typed, seen = set(), set(), set()
+    for n, line in enumerate(lines, 1):
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            fam = line.split()[2]
+            bucket = helped if line.startswith("# HELP") else typed
+            if fam in bucket:
+                problems.append(f"line {n}: second {line[:6]} for {fam}")
+            bucket.add(fam)
+            continue
+        m = PROM_SAMPLE.match(line)
+        if not m:
+            problems.append(f"line {n} is not a sample: {line[:120]!r}")
+            continue
+        if m.group(1) not in typed:
+            problems.append(f"line {n}: {m.group(1)} has no # TYPE before it")
+        key = (m.group(1), m.group(2) or "")
+        if key in seen:
+            problems.append(f"line {n}: duplicate series {line[:120]!r}")
+        seen.add(key)
+    return [("contract: Prometheus text format", "; ".join(problems[:6]))] if problems else []
+
+
 def contract_checks(stdout, exit_code, args):
     """-> list of (what, reason): the status line and JSON contracts."""
     failures = []
@@ -856,4 +887,6 @@ def contract_checks(stdout, exit_code, args):
                 if problems:
                     failures.append(("contract: JSON fields of the product contract",
                                      "; ".join(problems[:8])))
+    if "--prometheus" in args:
+        failures += prometheus_checks(lines)
     return failures
