@@ -11,6 +11,7 @@
 
 #include "autoconfig.h"
 #include "diagnose.h"
+#include "dns.h"
 #include "findings.h"
 #include "probe.h"
 #include "suites.h"
@@ -517,6 +518,132 @@ START_TEST(thunderbird_guess)
 }
 END_TEST
 
+/* ---- a mail domain: servers from DNS, DANE, reverse DNS ---- */
+
+static struct dns_record tlsa_rec = { .type = DNS_T_TLSA, .ttl = 300, .usage = 3,
+				      .selector = 1, .mtype = 1 };
+
+struct dnscase {
+	const char *name;
+	bool ad;                /* the TLSA answer had the AD bit */
+	bool dane_match;
+	bool srv_target_resolves;
+	bool submission_works;  /* the SRV server's 465 is a secure path */
+	bool stall_at_mail;     /* 465 stopped answering at MAIL FROM */
+	enum status status;
+	const char *id;         /* a finding that must be there ... */
+	enum severity sev;      /* ... with this severity */
+	const char *absent;     /* a finding that must not */
+};
+
+static const struct dnscase dnscases[] = {
+	{ "DANE matches", false, true, true, true, false, STATUS_OK, "dane-ok", SEV_OK,
+	  "dane-mismatch" },
+	{ "DANE mismatch without AD is a warning", false, false, true, true, false,
+	  STATUS_WARNING, "dane-mismatch", SEV_WARNING, "dane-ok" },
+	{ "DANE mismatch with AD is critical", true, false, true, true, false,
+	  STATUS_CRITICAL, "dane-mismatch", SEV_CRITICAL, "dane-ok" },
+	{ "SRV target gone, another server works", false, true, false, true, false,
+	  STATUS_WARNING, "dns-srv-target-unresolved", SEV_WARNING, "dns-srv-missing" },
+	{ "SRV target gone, nothing works", false, true, false, false, false,
+	  STATUS_CRITICAL, "dns-srv-target-unresolved", SEV_CRITICAL, "submission-ok" },
+	{ "a stall at MAIL FROM is no path", false, true, true, true, true,
+	  STATUS_CRITICAL, "no-submission-path", SEV_CRITICAL, "submission-ok" },
+};
+
+START_TEST(discovery_rules)
+{
+	const struct dnscase *t = &dnscases[_i];
+	struct dns_answer srv = { .qname = "_submissions._tcp.example.test", .qtype = DNS_T_SRV };
+	struct dns_record srv_rec = { .type = DNS_T_SRV, .ttl = 300, .port = 465,
+				      .name = "_submissions._tcp.example.test",
+				      .target = "mail.example.test" };
+	srv.records = &srv_rec;
+	srv.nrecords = 1;
+	struct dns_answer mx = { .qname = "example.test", .qtype = DNS_T_MX };
+	struct dns_record mx_rec = { .type = DNS_T_MX, .ttl = 300, .priority = 10,
+				     .name = "example.test", .target = "mx.example.test" };
+	mx.records = &mx_rec;
+	mx.nrecords = 1;
+	struct dns_answer tlsa = { .qname = "_25._tcp.mx.example.test", .qtype = DNS_T_TLSA,
+				   .ad = t->ad, .records = &tlsa_rec, .nrecords = 1 };
+	struct dns_answer *answers[] = { &srv, &mx, &tlsa };
+	char *addr = "192.0.2.1";
+	struct server_result servers[2] = {
+		{ .name = "mail.example.test", .source = SERVER_SRV, .asked = true,
+		  .dns_ok = t->srv_target_resolves, .addrs = &addr, .naddrs = 1,
+		  .dns_error = t->srv_target_resolves ? NULL
+			     : "looking up the addresses (A/AAAA) of mail.example.test: NXDOMAIN" },
+		{ .name = "mx.example.test", .source = SERVER_MX, .asked = true, .dns_ok = true,
+		  .addrs = &addr, .naddrs = 1, .tlsa = &tlsa },
+	};
+	struct host_result h;
+	memset(&h, 0, sizeof h);
+	h.name = "alice@example.test";
+	h.discovery = true;
+	h.domain = "example.test";
+	h.dns_ok = true;
+	h.servers = servers;
+	h.nservers = 2;
+	h.answers = answers;
+	h.nanswers = 3;
+	h.addrs = &addr;
+	h.naddrs = 1;
+	h.ports = calloc(2, sizeof *h.ports);
+	struct port_def mxdef = P(25, MODE_STARTTLS, NO_AUTH);
+	build(&h.ports[0], &mxdef);
+	h.ports[0].server = "mx.example.test";
+	h.ports[0].dane_checked = true;
+	h.ports[0].dane_match = t->dane_match;
+	h.ports[0].dane_ad = t->ad;
+	h.ports[0].dane_usable = 1;
+	h.nports = 1;
+	if (t->srv_target_resolves || t->submission_works) {
+		struct port_def def = P(465, MODE_TLS, t->submission_works ? SECURE : REFUSED);
+		build(&h.ports[1], &def);
+		h.ports[1].server = t->srv_target_resolves ? "mail.example.test" : "mx.example.test";
+		if (t->stall_at_mail) {
+			h.ports[1].completed = false;
+			h.ports[1].fail = FAIL_TIMEOUT;
+			h.ports[1].fail_state = PS_MAIL;
+			h.ports[1].error = "timed out waiting for the reply to MAIL FROM";
+		}
+		h.nports = 2;
+	}
+	struct diag_params p = { .credentials = false };
+	range_below(30, &p.cert_warn);
+	range_below(7, &p.cert_crit);
+	struct arena a = { 0 };
+	struct diagnosis d;
+	diagnose(&h, &p, &a, &d);
+	struct buf got;
+	buf_init(&got);
+	dump(&d, &got);
+	ck_assert_msg(d.status == t->status, "%s: status %s\n%s", t->name,
+		      status_name(d.status), buf_cstr(&got));
+	ck_assert_msg(has(&d, t->id, t->sev, 0) || has(&d, t->id, t->sev, 25),
+		      "%s: missing %s/%s in\n%s", t->name, t->id, severity_name(t->sev),
+		      buf_cstr(&got));
+	for (size_t k = 0; k < d.n; k++) {
+		ck_assert_msg(strcmp(d.findings[k].id, t->absent), "%s: unexpected %s", t->name,
+			      t->absent);
+		/* Several servers: a port's finding names its server. */
+		const struct finding *f = &d.findings[k];
+		if (f->port)
+			ck_assert_msg(f->server && !strncmp(f->message, f->server, strlen(f->server)) &&
+				      !strncmp(f->message + strlen(f->server), " port ", 6),
+				      "%s", f->message);
+	}
+	ck_assert(has(&d, "dns-srv-found", SEV_OK, 0));
+	if (d.rec.present && t->srv_target_resolves)
+		ck_assert_str_eq(d.rec.server, "mail.example.test");
+	buf_free(&got);
+	diagnosis_free(&d);
+	arena_free(&a);
+	host_result_free(&h);
+}
+END_TEST
+
 Suite *diagnose_suite(void)
 {
 	Suite *s = suite_create("diagnose");
@@ -524,6 +651,7 @@ Suite *diagnose_suite(void)
 	tcase_add_loop_test(tc, rule_table, 0, (int)ARRAY_LEN(cases));
 	tcase_add_test(tc, every_id_has_a_meaning);
 	tcase_add_loop_test(tc, thunderbird_guess, 0, (int)ARRAY_LEN(tbcases));
+	tcase_add_loop_test(tc, discovery_rules, 0, (int)ARRAY_LEN(dnscases));
 	suite_add_tcase(s, tc);
 	return s;
 }
