@@ -4,6 +4,9 @@
 #   make demo       install what is missing, build, probe the scripted test
 #                   server on loopback and show the full report
 #   make check      install what is missing, build, run every test
+#   make bench      install what is missing, build, time smtpcheck against
+#                   check_smtp, swaks and openssl on local servers (not in
+#                   make check; about two minutes; see bench/run)
 #   make install    PREFIX=/usr/local DESTDIR= ; make uninstall
 #
 # SANITIZE=1 builds with AddressSanitizer + UBSan into build-asan/.
@@ -54,7 +57,7 @@ UNIT_SRCS = $(wildcard tests/unit/*.c)
 UNIT_OBJS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%.o)
 
 .PHONY: all deps demo check unit integration sanitize clean install uninstall \
-	fuzz fuzz-smoke fuzz-build valgrind
+	fuzz fuzz-smoke fuzz-build valgrind bench
 
 all: $(BIN)
 
@@ -99,6 +102,15 @@ check:
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory valgrind
 	$(MAKE) --no-print-directory fuzz-smoke
+
+# Speed, memory and round trips against check_smtp, swaks and openssl
+# s_client, on the scripted server and the Postfix lab, in a network
+# namespace of its own (bench/run says what each part measures). Prints,
+# asserts nothing; not part of make check.
+bench:
+	scripts/install-deps bench
+	$(MAKE) --no-print-directory all
+	bench/run
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

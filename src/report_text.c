@@ -273,7 +273,7 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 				if (cfg->connect_addr)
 					buf_puts(&l, " (--connect)");
 			} else {
-				buf_puts(&l, sr->dns_error ? sr->dns_error : "not resolved");
+				buf_puts(&l, "no address (see DNS below)");
 			}
 			field(out, i ? "" : "servers", buf_cstr(&l), false);
 			buf_free(&l);

@@ -14,7 +14,9 @@ Checks, in order:
     ::1, --workers, --watch-stdin, SIGTERM, and N concurrent connections
     (default 1000; --stress 3000 for the full benchmark size);
   * tests/integration/scenario.py: the JSON-path evaluator and every
-    expectation kind on literal documents;
+    expectation kind on literal documents; `backends`, the [postfix] section
+    and `[backend]` expectation prefixes (and the runner's plan of one run
+    per backend), without starting Postfix;
   * tests/integration/run-scenarios end to end, with smtplib standing in as
     the probe (tests/integration/selftest/*.scn): PASS, FAIL with details,
     SKIP, time-out, bad scenario, bad server section, missing binary, and no
@@ -1016,6 +1018,76 @@ def check_placeholders():
         pass
 
 
+BACKENDS_SCN = """
+[test]
+backends = scripted postfix
+hosts = 127.0.0.1 mail.test
+args = --json mail.test
+expect = json status == "OK"
+         [scripted] server-log ~ C: QUIT
+         [postfix] server-log ~ disconnect from
+
+[postfix]
+profile = modern
+
+[server 587]
+mode = starttls
+"""
+
+
+def check_backends(tmp):
+    path = os.path.join(tmp, "backends.scn")
+
+    def scenario(text):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return sc.Scenario(path)
+
+    scn = scenario(BACKENDS_SCN)
+    expect(scn.backends == ["scripted", "postfix"], f"backends {scn.backends}")
+    expect(scn.postfix_profile == "modern", f"profile {scn.postfix_profile!r}")
+    same = lambda text: text                                        # noqa: E731
+    for backend, wanted in (("scripted", "C: QUIT"), ("postfix", "disconnect from")):
+        texts = [e.text for e in scn.expectations(same, backend)]
+        expect(len(texts) == 2 and texts[0] == 'json status == "OK"' and wanted in texts[1],
+               f"{backend} expectations: {texts}")
+    server_text = scn.server_scenario()
+    expect("[postfix]" not in server_text.splitlines() and "profile" not in server_text
+           and "[server 587]" in server_text and "[test]" in server_text,
+           f"server copy:\n{server_text}")
+    expect(scenario("[test]\nargs = x\n").backends == ["scripted"], "default backend")
+    bad = [
+        BACKENDS_SCN.replace("scripted postfix", "scripted exim"),
+        BACKENDS_SCN.replace("scripted postfix", "scripted scripted"),
+        BACKENDS_SCN.replace("scripted postfix", "scripted"),           # [postfix] unused
+        BACKENDS_SCN.replace("profile = modern", "profiel = modern"),
+        BACKENDS_SCN.replace("profile = modern", "profile = Mod ern"),
+        BACKENDS_SCN.replace("hosts = 127.0.0.1 mail.test\n", ""),     # no namespace
+        BACKENDS_SCN.replace("[postfix]\nprofile = modern\n", ""),     # no profile
+        BACKENDS_SCN.replace("[postfix] server-log", "[exim] server-log"),
+        BACKENDS_SCN.replace("[server 587]\nmode = starttls\n", ""),   # scripted, no server
+    ]
+    for text in bad:
+        try:
+            scenario(text)
+        except sc.ScenarioError:
+            continue
+        raise AssertionError(f"accepted a bad scenario:\n{text}")
+    # The runner's plan: one run per backend, names labelled only then.
+    from importlib.machinery import SourceFileLoader
+    runner = SourceFileLoader("run_scenarios", RUNNER).load_module()
+    plain = os.path.join(tmp, "plain.scn")
+    with open(plain, "w", encoding="utf-8") as f:
+        f.write("[test]\nargs = x\n")
+    scenario(BACKENDS_SCN)
+    plan = runner.plan_runs([plain, path], [])
+    expect(plan == [(plain, "scripted", False), (path, "scripted", True),
+                    (path, "postfix", True)], f"plan {plan}")
+    expect(runner.plan_runs([plain, path], ["postfix"]) == [(path, "postfix", True)],
+           "--backend postfix")
+    expect(runner.display_name(path, "postfix", True) == "backends[postfix]", "name")
+
+
 # --------------------------------------------------------------------------
 # The runner, end to end
 
@@ -1157,6 +1229,7 @@ def main():
         checks.run("expectation kinds", check_expectation_kinds)
         checks.run("expectation syntax errors", check_expectation_syntax)
         checks.run("placeholders", check_placeholders)
+        checks.run("backends, [postfix], [backend] prefixes", check_backends, tmp)
         checks.run("run-scenarios end to end", check_runner, tmp)
         checks.run("run-scenarios on SIGINT", check_runner_interrupt, tmp)
     finally:
