@@ -77,7 +77,8 @@ static bool credentials_pass(const struct port_result *r, bool credentials)
 	if (!credentials)
 		return true;
 	if (r->auth_status != AUTH_TRIED)
-		return r->auth_status == AUTH_SKIPPED_CLEARTEXT && !r->tls.ok;
+		return (r->auth_status == AUTH_SKIPPED_CLEARTEXT && !r->tls.ok) ||
+		       r->auth_status == AUTH_SKIPPED_UNVERIFIED;
 	if (r->auth_ok_index < 0)
 		return false;
 	return !r->relay_auth.done || r->relay_auth.accepted;
@@ -473,7 +474,9 @@ static void rule_auth(struct ctx *c, const struct port_result *r)
 			emit(c, "auth-only-after-tls", SEV_OK, r,
 			     "port %d offers AUTH only after STARTTLS, as it should",
 			     r->port);
-	} else if (!before && r->completed) {
+	} else if (!before && r->completed &&
+		   !(r->mode == MODE_STARTTLS && r->starttls_offered && !r->tls.ok)) {
+		/* (After a failed STARTTLS nobody knows what TLS would offer.) */
 		emit(c, "auth-not-offered", SEV_INFO, r,
 		     "port %d offers no AUTH%s", r->port,
 		     r->tls.ok ? " even after TLS" : "");
@@ -495,6 +498,13 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 		emit(c, "auth-skipped", SEV_INFO, r,
 		     "port %d: the password was not sent: the port has no TLS "
 		     "(--insecure-auth would send it readable)", r->port);
+		return;
+	}
+	if (r->auth_status == AUTH_SKIPPED_UNVERIFIED) {
+		emit(c, "auth-skipped", SEV_INFO, r,
+		     "port %d: the password was not sent: the certificate does not verify, so "
+		     "the server may not be who it claims (--insecure-auth sends it anyway)",
+		     r->port);
 		return;
 	}
 	if (r->auth_status == AUTH_SKIPPED_NO_MECH && oauth_only(port_result_final_caps(r)))
@@ -1056,7 +1066,8 @@ static void rule_paths(struct ctx *c)
 		for (size_t i = 0; i < h->nports; i++) {
 			int code = h->ports[i].stop_code;
 			limited |= code == 421 || (code >= 450 && code <= 452);
-			login |= h->ports[i].auth_status == AUTH_TRIED;
+			login |= h->ports[i].auth_status == AUTH_TRIED &&
+				 h->ports[i].auth_ok_index < 0;
 		}
 		emit(c, "no-submission-path", SEV_CRITICAL, NULL,
 		     "no port offers a working way to submit mail (TLS%s, AUTH%s)%s",
@@ -1066,9 +1077,13 @@ static void rule_paths(struct ctx *c)
 		     : login ? "; see why the login failed" : "");
 	}
 
-	/* Port 25 dead while a submission port works: an ISP's port-25 block. */
+	/*
+	 * Port 25 silent while a submission port answers: an access
+	 * provider's port-25 block. A refusal (RST) is the server's own
+	 * answer, not a block on the way: port-refused says it.
+	 */
 	const struct port_result *p25 = port_by_number(h, 25);
-	if (p25 && !p25->connected && (p25->fail == FAIL_TIMEOUT || p25->fail == FAIL_REFUSED ||
+	if (p25 && !p25->connected && (p25->fail == FAIL_TIMEOUT ||
 				       p25->fail == FAIL_UNREACHABLE)) {
 		for (size_t i = 0; i < h->nports; i++) {
 			const struct port_result *r = &h->ports[i];

@@ -27,7 +27,9 @@ const struct reply_rule reply_rules[] = {
 	{ ANY, 500, 599, "5.7.27", NULL, "sender-policy", "the sender's domain accepts no mail (null MX)" },
 	{ ANY, 400, 599, NULL, "tls 1.0 and 1.1", "tls-protocol-old", "the client's TLS version is too old for the server" },
 	{ ANY, 400, 599, NULL, "tls version", "tls-protocol-old", "the client's TLS version is not accepted" },
-	{ MR, 400, 599, NULL, "client host rejected: access denied", "relay-denied", "the sender must log in to send through this server" },
+	/* Postfix's plain `reject` in smtpd_client_restrictions: on a
+	 * submission port, what a client that has not logged in gets. */
+	{ ANY, 400, 599, NULL, "client host rejected: access denied", "relay-denied", "the server takes mail from this client only after it logs in (if it still says so after a good login, the address is on the server's own deny list)" },
 	{ ANY, 400, 599, NULL, "client host rejected", "client-blocked", "the server refuses this client's address or host name" },
 	{ ANY, 400, 599, NULL, "cannot find your hostname", "client-blocked", "the client's address has no valid host name in DNS" },
 	{ ANY, 400, 599, NULL, "cannot find your reverse hostname", "client-blocked", "the client's address has no reverse DNS name" },

@@ -321,6 +321,12 @@ static bool start_auth(struct probe *p, size_t form)
 		res->auth_status = AUTH_SKIPPED_CLEARTEXT;
 		return false;
 	}
+	/* A server that could not prove who it is gets no password: that is
+	 * exactly the man in the middle TLS is there to stop. */
+	if (res->tls.ok && !res->tls.verified && !o->insecure_auth) {
+		res->auth_status = AUTH_SKIPPED_UNVERIFIED;
+		return false;
+	}
 	unsigned mech = o->force_mech ? (c->mechs & o->force_mech) : sasl_choose(c->mechs);
 	if (!mech) {
 		res->auth_status = AUTH_SKIPPED_NO_MECH;

@@ -90,7 +90,7 @@ struct probe_opts {
 	const char *rcpt_to;
 	bool relay_test;
 	bool try_mechanisms;
-	bool insecure_auth;           /* AUTH allowed without TLS */
+	bool insecure_auth;           /* AUTH allowed without (verified) TLS */
 	unsigned force_mech;          /* 0: the strongest both support */
 };
 

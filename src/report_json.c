@@ -139,6 +139,7 @@ static const char *auth_status_name(enum auth_status s)
 		[AUTH_SKIPPED_NO_AUTH] = "skipped-no-auth",
 		[AUTH_SKIPPED_NO_MECH] = "skipped-no-common-mechanism",
 		[AUTH_SKIPPED_CLEARTEXT] = "skipped-no-tls",
+		[AUTH_SKIPPED_UNVERIFIED] = "skipped-certificate-not-verified",
 		[AUTH_SKIPPED_SESSION] = "skipped-session-ended",
 	};
 	return names[s];

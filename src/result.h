@@ -118,6 +118,7 @@ enum auth_status {
 	AUTH_SKIPPED_NO_AUTH,  /* the server offered no AUTH */
 	AUTH_SKIPPED_NO_MECH,  /* no mechanism in common */
 	AUTH_SKIPPED_CLEARTEXT,/* no TLS, and --insecure-auth not given */
+	AUTH_SKIPPED_UNVERIFIED,/* TLS, but the certificate does not verify */
 	AUTH_SKIPPED_SESSION   /* the session ended before AUTH */
 };
 

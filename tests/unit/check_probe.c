@@ -317,6 +317,8 @@ START_TEST(scripted_transitions)
 		const struct step *st = &sc->steps[i];
 		struct probe_action act;
 		t += 100;
+		if (st->ev == EV_TLS_OK)
+			r.res.tls.verified = true; /* as the driver says of a good chain */
 		probe_event(&r.p, st->ev, st->reply ? make_reply(st->reply) : NULL, t, &act);
 		ck_assert_msg(r.p.state == st->state,
 			      "%s, step %zu (%s): state %s, expected %s", sc->name, i,
@@ -428,6 +430,32 @@ START_TEST(mode_switch_is_recorded)
 }
 END_TEST
 
+/* The same login script, but the chain did not verify: no AUTH is sent. */
+START_TEST(no_password_to_unverified_server)
+{
+	const struct script *sc = NULL;
+	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
+		if (!strncmp(scripts[i].name, "login after", 11))
+			sc = &scripts[i];
+	struct run r;
+	struct probe_action act;
+	reply_parser_init(&P);
+	start(&r, sc->mode, sc->opts, 0);
+	for (size_t i = 0; i < sc->nsteps && r.p.state != PS_DONE; i++) {
+		probe_event(&r.p, sc->steps[i].ev,
+			    sc->steps[i].reply ? make_reply(sc->steps[i].reply) : NULL,
+			    (i + 1) * 10, &act);
+		if (act.kind == ACT_SEND)
+			ck_assert_msg(strncmp(act.line, "AUTH", 4), "sent %s", act.line);
+		if (r.p.state == PS_AUTH)
+			break;
+	}
+	ck_assert_int_eq(r.res.auth_status, AUTH_SKIPPED_UNVERIFIED);
+	ck_assert_uint_eq(r.res.nauth, 0);
+	finish_run(&r);
+}
+END_TEST
+
 START_TEST(results_of_login_retry)
 {
 	const struct script *sc = NULL;
@@ -438,10 +466,13 @@ START_TEST(results_of_login_retry)
 	struct probe_action act;
 	reply_parser_init(&P);
 	start(&r, sc->mode, sc->opts, 0);
-	for (size_t i = 0; i < sc->nsteps; i++)
+	for (size_t i = 0; i < sc->nsteps; i++) {
+		if (sc->steps[i].ev == EV_TLS_OK)
+			r.res.tls.verified = true;
 		probe_event(&r.p, sc->steps[i].ev,
 			    sc->steps[i].reply ? make_reply(sc->steps[i].reply) : NULL,
 			    (i + 1) * 10, &act);
+	}
 	ck_assert_int_eq(r.res.auth_status, AUTH_TRIED);
 	ck_assert_uint_eq(r.res.nauth, 2);
 	ck_assert_int_eq(r.res.auth_ok_index, 1);
@@ -485,6 +516,7 @@ Suite *probe_suite(void)
 	tcase_add_test(tc, mode_switch_is_recorded);
 	tcase_add_test(tc, state_table_complete);
 	tcase_add_test(tc, results_of_login_retry);
+	tcase_add_test(tc, no_password_to_unverified_server);
 	suite_add_tcase(s, tc);
 	return s;
 }
