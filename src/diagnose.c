@@ -805,6 +805,7 @@ static void rule_dns(struct ctx *c)
 	switch (h->dns_status) {
 	case ARES_ENOTFOUND: id = "dns-nxdomain"; break;
 	case ARES_ESERVFAIL: id = "dns-servfail"; break;
+	case ARES_EREFUSED: id = "dns-refused"; break;
 	case ARES_ETIMEOUT: id = "dns-timeout"; break;
 	case ARES_ENODATA: id = "dns-no-address"; break;
 	default: break;

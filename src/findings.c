@@ -17,6 +17,9 @@ const struct finding_info finding_catalogue[] = {
 		 "the provider's help pages give the exact name."), true },
 	{ "dns-servfail", "The DNS server failed to answer for the server name.",
 	  ADVICE("Try again later, or ask the provider of the name's DNS to fix it."), true },
+	{ "dns-refused", "The DNS server refused to answer for the name.",
+	  ADVICE("Check which DNS server the computer uses: it may answer only its own "
+		 "network, or hide this name (a split view)."), true },
 	{ "dns-timeout", "No DNS answer came for the server name in time.",
 	  ADVICE("Check the computer's Internet connection and DNS settings, then try again."), true },
 	{ "dns-no-address", "The server name exists but has no address to connect to.",
