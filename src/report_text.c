@@ -288,6 +288,18 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 	buf_free(&addrs);
 }
 
+/* One line of the DNS section, made ASCII, wrapped; frees l. */
+static void dns_line(struct buf *out, struct buf *l)
+{
+	struct buf e;
+	buf_init(&e);
+	ascii_text(&e, buf_cstr(l));
+	buf_puts(out, "  ");
+	wrap(out, buf_cstr(&e), 2, 6);
+	buf_free(&e);
+	buf_free(l);
+}
+
 static void answer_line(const struct dns_answer *a, struct buf *out)
 {
 	struct buf l;
@@ -307,13 +319,7 @@ static void answer_line(const struct dns_answer *a, struct buf *out)
 	if (a->rcode == DNS_NOERROR && a->nrecords)
 		buf_puts(&l, a->ad ? ", DNSSEC-validated by the resolver (AD)"
 			 : ", not DNSSEC-validated (no AD bit)");
-	buf_puts(out, "  ");
-	struct buf e;
-	buf_init(&e);
-	ascii_text(&e, buf_cstr(&l));
-	wrap(out, buf_cstr(&e), 2, 6);
-	buf_free(&e);
-	buf_free(&l);
+	dns_line(out, &l);
 	arena_free(&tmp);
 }
 
@@ -353,13 +359,7 @@ static void dns_section(const struct config *cfg, const struct host_result *h,
 		for (size_t k = 0; sr->dns_ok && k < sr->naddrs; k++)
 			buf_printf(&l, "%s%s (TTL %u)", k ? "; " : "", sr->addrs[k],
 				   sr->ttls ? sr->ttls[k] : 0);
-		buf_puts(out, "  ");
-		struct buf e;
-		buf_init(&e);
-		ascii_text(&e, buf_cstr(&l));
-		wrap(out, buf_cstr(&e), 2, 6);
-		buf_free(&e);
-		buf_free(&l);
+		dns_line(out, &l);
 	}
 	for (size_t i = 0; i < h->nanswers; i++)
 		if (h->answers[i]->qtype == DNS_T_TLSA)
@@ -377,13 +377,7 @@ static void dns_section(const struct config *cfg, const struct host_result *h,
 		else
 			buf_puts(&l, p->rcode == DNS_NOERROR ? "no records"
 				 : dns_rcode_name(p->rcode));
-		buf_puts(out, "  ");
-		struct buf e;
-		buf_init(&e);
-		ascii_text(&e, buf_cstr(&l));
-		wrap(out, buf_cstr(&e), 2, 6);
-		buf_free(&e);
-		buf_free(&l);
+		dns_line(out, &l);
 	}
 }
 

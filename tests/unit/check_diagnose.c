@@ -360,6 +360,15 @@ static const struct dcase cases[] = {
 	  STATUS_CRITICAL, { { "dns-servfail", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
 };
 
+/* No credentials, certificate days 30/7: the defaults of the command line. */
+static struct diag_params default_params(void)
+{
+	struct diag_params p = { .credentials = false };
+	range_below(30, &p.cert_warn);
+	range_below(7, &p.cert_crit);
+	return p;
+}
+
 static bool has(const struct diagnosis *d, const char *id, enum severity sev, int port)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -495,9 +504,7 @@ START_TEST(thunderbird_guess)
 		if (t->before_tls_ehlo && h.ports[i].port == 587)
 			caps(&h.ports[i].caps_before, t->before_tls_ehlo);
 	}
-	struct diag_params p = { .credentials = false };
-	range_below(30, &p.cert_warn);
-	range_below(7, &p.cert_crit);
+	struct diag_params p = default_params();
 	struct arena a = { 0 };
 	struct diagnosis d;
 	diagnose(&h, &p, &a, &d);
@@ -610,9 +617,7 @@ START_TEST(discovery_rules)
 		}
 		h.nports = 2;
 	}
-	struct diag_params p = { .credentials = false };
-	range_below(30, &p.cert_warn);
-	range_below(7, &p.cert_crit);
+	struct diag_params p = default_params();
 	struct arena a = { 0 };
 	struct diagnosis d;
 	diagnose(&h, &p, &a, &d);

@@ -430,13 +430,20 @@ START_TEST(mode_switch_is_recorded)
 }
 END_TEST
 
+/* The script of a login that needs the second user-name form. */
+static const struct script *login_script(void)
+{
+	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
+		if (!strncmp(scripts[i].name, "login after", 11))
+			return &scripts[i];
+	ck_abort_msg("no login script");
+	return NULL;
+}
+
 /* The same login script, but the chain did not verify: no AUTH is sent. */
 START_TEST(no_password_to_unverified_server)
 {
-	const struct script *sc = NULL;
-	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
-		if (!strncmp(scripts[i].name, "login after", 11))
-			sc = &scripts[i];
+	const struct script *sc = login_script();
 	struct run r;
 	struct probe_action act;
 	reply_parser_init(&P);
@@ -458,10 +465,7 @@ END_TEST
 
 START_TEST(results_of_login_retry)
 {
-	const struct script *sc = NULL;
-	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
-		if (!strncmp(scripts[i].name, "login after", 11))
-			sc = &scripts[i];
+	const struct script *sc = login_script();
 	struct run r;
 	struct probe_action act;
 	reply_parser_init(&P);
