@@ -855,9 +855,33 @@ def prometheus_checks(lines):
     return [("contract: Prometheus text format", "; ".join(problems[:6]))] if problems else []
 
 
+# What a memory checker prints when it found something: AddressSanitizer,
+# LeakSanitizer, UBSan, and valgrind's "==PID== " lines (under -q valgrind
+# prints nothing else). An exit code alone cannot tell: ASan's default 1 is
+# also WARNING.
+CHECKER_REPORT = re.compile(r"ERROR: (?:Address|Leak)Sanitizer|runtime error: |"
+                            r"SUMMARY: UndefinedBehaviorSanitizer|^==\d+== ", re.M)
+
+
+def checker_reports(stderr):
+    """-> list of (what, reason): a sanitizer or valgrind report on stderr."""
+    m = CHECKER_REPORT.search(stderr)
+    if not m:
+        return []
+    line = stderr[stderr.rfind("\n", 0, m.start()) + 1:].split("\n", 1)[0]
+    return [("no memory-checker report on stderr", line.strip()[:300])]
+
+
 def contract_checks(stdout, exit_code, args):
     """-> list of (what, reason): the status line and JSON contracts."""
     failures = []
+    # smtpcheck exits 0-3 and nothing else (Nagios). Any other code is a
+    # crash, a signal, or a checker's verdict: valgrind's --error-exitcode,
+    # LeakSanitizer's 23, ASan's 1 is told apart by its report on stderr.
+    # This holds for every scenario, including those that leave exit open.
+    if exit_code not in (0, 1, 2, 3):
+        failures.append(("contract: smtpcheck exits 0, 1, 2 or 3",
+                         f"exit code {exit_code}"))
     lines = stdout.splitlines()
     if lines and lines[0].startswith("SMTPCHECK "):
         if not STATUS_LINE.match(lines[0]):

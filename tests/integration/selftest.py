@@ -990,6 +990,21 @@ def check_expectation_kinds():
     expect(reason == 'ports[1].mode is "tls", expected "starttls"', f"reason text: {reason}")
 
 
+def check_checker_contracts():
+    ok = "SMTPCHECK OK - fine | 'time_587'=0.1s;;;0;\n"
+    expect(sc.contract_checks(ok, 0, []) == [], "exit 0 with an OK line passes")
+    for code in (99, 98, 23, -11, 4):
+        expect(sc.contract_checks(ok, code, []), f"exit {code} must fail the contract")
+    expect(sc.checker_reports("warning: x\n") == [], "a plain stderr line is no report")
+    for text in ["==4242== Invalid read of size 8\n",
+                 "x\n==1== 16 bytes in 1 blocks are definitely lost\n",
+                 "=================================================================\n"
+                 "==77==ERROR: AddressSanitizer: heap-use-after-free on address\n",
+                 "src/reply.c:10:5: runtime error: signed integer overflow\n",
+                 "==9==ERROR: LeakSanitizer: detected memory leaks\n"]:
+        expect(sc.checker_reports(text), f"should be a checker report: {text!r}")
+
+
 def check_expectation_syntax():
     for line in ["json status == OK", "json status =~ x", "json ports[0 == 1", "json",
                  "json a.b ~ (", "finding", "finding x port=abc", "stdout = x",
@@ -1228,6 +1243,7 @@ def main():
         checks.run("JSON paths and operators", check_json_paths)
         checks.run("expectation kinds", check_expectation_kinds)
         checks.run("expectation syntax errors", check_expectation_syntax)
+        checks.run("exit codes beyond 0-3 and checker reports fail", check_checker_contracts)
         checks.run("placeholders", check_placeholders)
         checks.run("backends, [postfix], [backend] prefixes", check_backends, tmp)
         checks.run("run-scenarios end to end", check_runner, tmp)
