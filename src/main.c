@@ -138,6 +138,9 @@ int main(int argc, char **argv)
 	struct buf err;
 	buf_init(&err);
 
+	/* Before anything else: SMTPCHECK_PASSWORD leaves the environment. */
+	secret_take_env();
+	atexit(secret_drop_env);
 	signal(SIGPIPE, SIG_IGN);
 	/* Many hosts at once need many sockets: take what the hard limit allows. */
 	struct rlimit nofile;
@@ -224,11 +227,12 @@ int main(int argc, char **argv)
 	 * also how a help desk asks "where does this customer's mail go".
 	 */
 	if (!cfg.user && cfg.address_user) {
-		const char *env = getenv("SMTPCHECK_PASSWORD");
-		if (cfg.password_file || (env && *env))
+		if (cfg.password_file || secret_env_held())
 			cfg.user = cfg.address_user;
 	}
 	struct secret password = { 0 };
+	if (!cfg.user)
+		secret_drop_env();  /* no login: the copy goes now */
 	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, &err) != 0) {
 		kb_free(&kb);
 		int rc = unknown(buf_cstr(&err), false);

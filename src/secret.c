@@ -129,26 +129,65 @@ static int from_terminal(struct secret *s, const char *user, struct buf *err)
 	return rc;
 }
 
+/*
+ * SMTPCHECK_PASSWORD, taken out of the environment at start-up by
+ * secret_take_env(): its bytes in the environment block are overwritten and
+ * the variable removed, whatever the run turns out to do, so that
+ * /proc/PID/environ never shows it. The copy lives here until
+ * secret_load() uses it or secret_drop_env() wipes it.
+ */
+static char *env_value;
+static size_t env_len;
+
+void secret_drop_env(void)
+{
+	if (env_value) {
+		OPENSSL_cleanse(env_value, env_len + 1);
+		free(env_value);
+	}
+	env_value = NULL;
+	env_len = 0;
+}
+
+void secret_take_env(void)
+{
+	char *env = getenv(ENV_NAME);
+	if (!env)
+		return;
+	harden();
+	secret_drop_env();
+	env_len = strlen(env);
+	env_value = xmalloc(env_len + 1);
+	memcpy(env_value, env, env_len + 1);
+	OPENSSL_cleanse(env, env_len);
+	unsetenv(ENV_NAME);
+}
+
+bool secret_env_held(void)
+{
+	return env_value != NULL && env_len > 0;
+}
+
 int secret_load(struct secret *s, const char *user, const char *password_file,
 		struct buf *err)
 {
 	memset(s, 0, sizeof *s);
 	harden();
-	if (password_file)
-		return from_file(s, password_file, err);
-	char *env = getenv(ENV_NAME);
-	if (env) {
-		int rc = take(s, env, strlen(env), ENV_NAME, err);
-		/* Leave nothing behind for children or /proc/self/environ. */
-		OPENSSL_cleanse(env, strlen(env));
-		unsetenv(ENV_NAME);
-		return rc;
+	secret_take_env();  /* in case the caller did not */
+	int rc;
+	if (password_file) {
+		rc = from_file(s, password_file, err);
+	} else if (env_value) {
+		rc = take(s, env_value, env_len, ENV_NAME, err);
+	} else if (isatty(STDIN_FILENO)) {
+		rc = from_terminal(s, user, err);
+	} else {
+		buf_printf(err, "no password for %s: set %s, use --password-file FILE, or "
+			   "run on a terminal to be asked", user, ENV_NAME);
+		rc = -1;
 	}
-	if (isatty(STDIN_FILENO))
-		return from_terminal(s, user, err);
-	buf_printf(err, "no password for %s: set %s, use --password-file FILE, or run "
-		   "on a terminal to be asked", user, ENV_NAME);
-	return -1;
+	secret_drop_env();  /* one copy at most: the one in s */
+	return rc;
 }
 
 void secret_wipe(struct secret *s)

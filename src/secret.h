@@ -4,7 +4,8 @@
  *
  * Sources, first match wins: --password-file FILE (its first line), the
  * environment variable SMTPCHECK_PASSWORD (removed from the environment
- * and overwritten once read), a prompt on the terminal with echo off.
+ * and overwritten at start-up, used or not), a prompt on the terminal
+ * with echo off.
  * While a password is held the process cannot dump core and is not
  * ptrace-able by other users; secret_wipe() clears it with
  * OPENSSL_cleanse.
@@ -12,6 +13,7 @@
 #ifndef SMTPCHECK_SECRET_H
 #define SMTPCHECK_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -29,5 +31,16 @@ struct secret {
 int secret_load(struct secret *s, const char *user, const char *password_file,
 		struct buf *err);
 void secret_wipe(struct secret *s);
+
+/*
+ * Called first thing in main: when SMTPCHECK_PASSWORD is set, copy it,
+ * overwrite and remove it from the environment, and harden the process
+ * (no core dumps, not ptrace-able), whether or not a login follows.
+ * secret_load() uses the copy; secret_drop_env() wipes it when no login
+ * follows. secret_env_held() says whether a non-empty one was there.
+ */
+void secret_take_env(void);
+bool secret_env_held(void);
+void secret_drop_env(void);
 
 #endif

@@ -18,5 +18,6 @@ Suite *sasl_suite(void);
 Suite *interpret_suite(void);
 Suite *kb_suite(void);
 Suite *dns_suite(void);
+Suite *secret_suite(void);
 
 #endif
