@@ -119,6 +119,7 @@ integration: $(BIN)
 	tests/integration/check-docs ./$(BIN)
 	tests/integration/selftest.py --stress 300
 	tests/integration/run-explain-corpus --smtpcheck ./$(BIN)
+	tests/integration/check-prompt --smtpcheck ./$(BIN)
 	tests/integration/run-scenarios --smtpcheck ./$(BIN)
 
 # The integration scenarios once more, under AddressSanitizer + UBSan. A
@@ -153,7 +154,7 @@ valgrind: $(BIN)
 # `make fuzz` runs each for FUZZ_TIME seconds (default 60); `make check`
 # runs each for a short smoke time when clang is present. New inputs go to
 # build-fuzz/corpus/NAME; the seeds in tests/fuzz/corpus/NAME stay as they are.
-FUZZERS = reply ehlo explain address escape kb dns
+FUZZERS = reply ehlo explain address escape kb dns options
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
