@@ -846,6 +846,15 @@ static bool server_probed(const struct host_result *h, const char *name)
 	return false;
 }
 
+/* An MX answer with a host in it (not only RFC 7505's null MX "."). */
+static bool usable_mx(const struct dns_answer *mx)
+{
+	for (size_t i = 0; mx && i < mx->nrecords; i++)
+		if (mx->records[i].target[0] && strcmp(mx->records[i].target, "."))
+			return true;
+	return false;
+}
+
 /* What DNS advertises for a mail domain (USER@DOMAIN, --domain). */
 static void rule_discovery(struct ctx *c)
 {
@@ -871,7 +880,11 @@ static void rule_discovery(struct ctx *c)
 			     a->qname);
 		}
 	}
-	if (!h->guessed) {
+	if (h->submission_not_offered) {
+		emit(c, "dns-srv-disabled", SEV_INFO, NULL,
+		     "so %s offers no mail submission by its own word: no server is guessed%s",
+		     h->domain, usable_mx(mx) ? ", and the MX hosts are probed on port 25 only" : "");
+	} else if (!h->guessed) {
 		for (int k = 0; k < 2; k++) {
 			const struct dns_answer *a = srv[k];
 			for (size_t i = 0; a && i < a->nrecords; i++) {
@@ -898,7 +911,7 @@ static void rule_discovery(struct ctx *c)
 		emit(c, "dns-srv-missing", SEV_INFO, NULL,
 		     "%s publishes no SRV records for mail submission (%s): the servers "
 		     "probed (%s%s) are a guess", h->domain, buf_cstr(&b), buf_cstr(&names),
-		     mx && mx->nrecords ? ", and the MX hosts" : "");
+		     usable_mx(mx) ? ", and the MX hosts" : "");
 		buf_free(&names);
 	}
 	buf_reset(&b);

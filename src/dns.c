@@ -185,6 +185,7 @@ static void query_cb(void *arg, int status, int timeouts, unsigned char *abuf, i
 		dns_parse(abuf, (size_t)alen, q->ans->qtype, q->a, q->ans);
 	} else {
 		q->ans->rcode = DNS_NO_ANSWER;
+		q->ans->status = status;
 		q->ans->error = arena_strdup(q->a, resolve_status_sentence(status));
 	}
 	/* c-ares reports NXDOMAIN/SERVFAIL as errors without abuf at times. */

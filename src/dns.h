@@ -57,6 +57,7 @@ struct dns_answer {
 	int rcode;               /* DNS_NOERROR ... or DNS_NO_ANSWER */
 	bool ad;                 /* the resolver set Authenticated Data */
 	char *error;             /* c-ares's words when there was no answer */
+	int status;              /* c-ares's status then (ARES_ETIMEOUT, ...), else 0 */
 	struct dns_record *records;
 	size_t nrecords;
 	uint64_t elapsed_us;

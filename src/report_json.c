@@ -239,7 +239,30 @@ static void relay(struct json *j, const struct relay_result *t, bool unauthentic
 	json_object_end(j);
 }
 
-static void port(struct json *j, const struct port_result *r, bool verbose)
+/*
+ * How long the addresses of a server took to find (discovery included, from
+ * the start of the host), in microseconds; 0 when nothing was looked up
+ * (--connect, an IP literal).
+ */
+static uint64_t server_dns_us(const struct host_result *h, const char *name)
+{
+	for (size_t s = 0; s < h->nservers; s++)
+		if (h->servers[s].asked && name && !strcmp(h->servers[s].name, name))
+			return h->servers[s].dns_us;
+	return 0;
+}
+
+static uint64_t host_dns_us(const struct host_result *h)
+{
+	uint64_t most = 0;
+	for (size_t s = 0; s < h->nservers; s++)
+		if (h->servers[s].asked && h->servers[s].dns_us > most)
+			most = h->servers[s].dns_us;
+	return most;
+}
+
+static void port(struct json *j, const struct host_result *h, const struct port_result *r,
+		 bool verbose)
 {
 	json_object_begin(j);
 	json_key(j, "server");
@@ -388,6 +411,12 @@ static void port(struct json *j, const struct port_result *r, bool verbose)
 	}
 	json_key(j, "timings_ms");
 	json_object_begin(j);
+	uint64_t dns_us = server_dns_us(h, r->server);
+	json_key(j, "dns");
+	if (dns_us)
+		json_double(j, (double)dns_us / 1000.0, 3);
+	else
+		json_null(j);
 	for (int ph = 0; ph < PH_COUNT; ph++) {
 		json_key(j, phase_keys[ph]);
 		if (r->timed[ph])
@@ -483,6 +512,8 @@ static void dns_object(struct json *j, const struct host_result *h)
 	json_bool(j, false); /* c-ares does not check DNSSEC; "ad" is the resolver's word */
 	json_key(j, "servers_guessed");
 	json_bool(j, h->guessed);
+	json_key(j, "submission_not_offered");
+	json_bool(j, h->submission_not_offered);
 	json_key(j, "answers");
 	json_array_begin(j);
 	for (size_t i = 0; i < h->nanswers; i++) {
@@ -734,7 +765,11 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	json_key(&j, "dns_error");
 	json_string(&j, h->dns_ok ? NULL : h->dns_error);
 	json_key(&j, "dns_ms");
-	json_double(&j, (double)h->dns_us / 1000.0, 3);
+	uint64_t dns_us = host_dns_us(h);
+	if (dns_us)
+		json_double(&j, (double)dns_us / 1000.0, 3);
+	else
+		json_null(&j);
 	json_key(&j, "discovery");
 	json_bool(&j, h->discovery);
 	json_key(&j, "domain");
@@ -744,7 +779,7 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	json_key(&j, "ports");
 	json_array_begin(&j);
 	for (size_t i = 0; i < h->nports; i++)
-		port(&j, &h->ports[i], cfg->verbose);
+		port(&j, h, &h->ports[i], cfg->verbose);
 	json_array_end(&j);
 	json_key(&j, "findings");
 	json_array_begin(&j);

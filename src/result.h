@@ -282,6 +282,7 @@ struct host_result {
 	bool discovery;                /* a mail domain: servers found in DNS */
 	char *domain;
 	bool guessed;                  /* no SRV: the servers are a guess */
+	bool submission_not_offered;   /* both SRV answers are "." (RFC 6186) */
 	struct server_result *servers;
 	size_t nservers;
 	struct dns_answer **answers;   /* SRV, MX, TLSA, PTR answers, in order */
@@ -292,7 +293,6 @@ struct host_result {
 	bool dns_ok;
 	int dns_status;                /* c-ares status, ARES_SUCCESS if ok */
 	char *dns_error;               /* sentence naming the query */
-	uint64_t dns_us;
 	char **addrs;                  /* textual addresses probed */
 	size_t naddrs;
 	struct port_result *ports;     /* address-major, then port order */

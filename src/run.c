@@ -179,6 +179,8 @@ static void summarize_dns(struct host *h)
 	for (size_t s = 0; s < h->res.nservers; s++)
 		if (h->res.servers[s].dns_ok)
 			h->res.dns_ok = true;
+	if (h->res.nservers == 0 && h->res.discovery)
+		h->res.dns_ok = true;  /* DNS answered: it named no server to probe */
 	if (h->res.dns_ok || h->res.nservers == 0)
 		return;
 	const struct server_result *sr = &h->res.servers[0];
@@ -569,6 +571,24 @@ static void add_port(struct server *sv, int port, enum tls_mode mode)
 	}
 }
 
+/* "SRV _submissions._tcp.example.net": the question whose answer named name. */
+static const char *naming_question(struct host *h, const char *name)
+{
+	const struct dns_answer *all[3] = { h->srv_tls, h->srv_starttls, h->mx };
+	const char *kind[3] = { "SRV", "SRV", "MX" };
+	for (int k = 0; k < 3; k++) {
+		const struct dns_answer *a = all[k];
+		for (size_t i = 0; a && i < a->nrecords; i++) {
+			const char *t = a->records[i].target;
+			size_t n = strlen(name);
+			if (t && !strncmp(t, name, n) && (t[n] == '\0' || !strcmp(t + n, ".")))
+				return arena_printf(&h->arena, "%s %s", kind[k],
+						    a->qname);
+		}
+	}
+	return NULL;
+}
+
 /* Look the server up (and its TLSA records): its sessions start after. */
 static void resolve_server(struct host *h, struct server *sv)
 {
@@ -582,8 +602,10 @@ static void resolve_server(struct host *h, struct server *sv)
 			buf_init(&e);
 			escape_ascii(&e, sr->name, strlen(sr->name) > 80 ? 80 : strlen(sr->name));
 			sr->dns_status = ARES_EBADNAME;
-			sr->dns_error = arena_printf(&h->arena, "'%s', named in DNS, is not a valid "
-						     "host name", buf_cstr(&e));
+			const char *q = naming_question(h, sr->name);
+			sr->dns_error = arena_printf(&h->arena, "'%s', named in DNS%s%s, is not a "
+						     "valid host name", buf_cstr(&e),
+						     q ? " by " : "", q ? q : "");
 			buf_free(&e);
 			server_ready(sv);
 			return;
@@ -642,6 +664,17 @@ static bool usable_srv(const struct dns_answer *a)
 	return false;
 }
 
+/* Every record of a (NOERROR) SRV answer says "." : RFC 6186's "not offered". */
+static bool srv_says_not_offered(const struct dns_answer *a)
+{
+	if (!a || a->rcode != DNS_NOERROR || !a->nrecords)
+		return false;
+	for (size_t i = 0; i < a->nrecords; i++)
+		if (a->records[i].target[0] && strcmp(a->records[i].target, "."))
+			return false;
+	return true;
+}
+
 /* The answers are in: which servers to probe, and why. */
 static void plan_servers(struct host *h)
 {
@@ -663,7 +696,9 @@ static void plan_servers(struct host *h)
 		h->res.dns_ok = false;
 		h->res.dns_status = why->rcode == DNS_NXDOMAIN ? ARES_ENOTFOUND
 				  : why->rcode == DNS_SERVFAIL ? ARES_ESERVFAIL
-				  : why->rcode == DNS_REFUSED ? ARES_EREFUSED : ARES_ETIMEOUT;
+				  : why->rcode == DNS_REFUSED ? ARES_EREFUSED
+				  : why->rcode == DNS_NO_ANSWER && why->status ? why->status
+				  : ARES_ETIMEOUT;
 		h->res.dns_error = arena_printf(&h->arena,
 			"asking DNS%s%s%s for the mail servers of %s (SRV _submissions._tcp, SRV "
 			"_submission._tcp, MX): %s%s%s", h->res.resolvers ? " (" : "",
@@ -690,6 +725,9 @@ static void plan_servers(struct host *h)
 					add_port(sv, r->port, k == 0 ? MODE_TLS : MODE_STARTTLS);
 			}
 		}
+	} else if (srv_says_not_offered(h->srv_tls) && srv_says_not_offered(h->srv_starttls)) {
+		/* The domain says it offers no submission at all: no guessing. */
+		h->res.submission_not_offered = true;
 	} else {
 		h->res.guessed = true;
 		/* Thunderbird's order: smtp.DOMAIN, mail.DOMAIN, DOMAIN. */
@@ -716,7 +754,7 @@ static void plan_servers(struct host *h)
 			sv->wants_tlsa = true;
 			add_port(sv, 25, MODE_STARTTLS);
 			/* Without SRV the MX hosts are candidates for submission too. */
-			for (size_t p = 0; !srv && p < cfg->nports; p++)
+			for (size_t p = 0; h->res.guessed && p < cfg->nports; p++)
 				add_port(sv, cfg->ports[p].port, cfg->ports[p].mode);
 		}
 	}

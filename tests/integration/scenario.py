@@ -748,7 +748,7 @@ TLS_KEYS = {"ok", "version", "cipher", "verified", "verify_error", "error",
             "injected_plaintext", "cert"}
 CERT_KEYS = {"subject", "issuer", "not_before", "not_after", "days_left", "names",
              "key_type", "key_bits", "signature"}
-TIMING_KEYS = {"connect", "banner", "ehlo", "starttls", "tls", "ehlo_tls", "auth", "mail",
+TIMING_KEYS = {"dns", "connect", "banner", "ehlo", "starttls", "tls", "ehlo_tls", "auth", "mail",
                "rcpt", "quit", "total"}
 AUTH_KEYS = {"mechanism", "username", "username_form", "code", "enhanced", "text", "ok",
              "server_verified", "error", "attempts"}
@@ -893,6 +893,7 @@ def contract_checks(stdout, exit_code, args):
                     sum(1 for l in lines if l.startswith("SMTPCHECK ")) == 1:
                 failures.append(("contract: status line matches the exit code",
                                  f"{state} but exit {exit_code}"))
+    failures += width_checks(lines, args)
     if "--json" in args:
         docs = [l for l in lines if l.strip()]
         for n, line in enumerate(docs, 1):
