@@ -622,13 +622,19 @@ static void rule_relay(struct ctx *c, const struct port_result *r)
 			if (!strcmp(id, "permanent-failure") || !strcmp(id, "accepted") ||
 			    !strcmp(id, "command-rejected") || !strcmp(id, "recipient-unknown"))
 				id = "relay-denied";
+			/* The same reply ended the session (421 and close): rule_rejected
+			 * has said it once already, with the same id. */
+			bool said = sev == SEV_WARNING && r->stop_code == code &&
+				    (r->stop_state == PS_MAIL || r->stop_state == PS_RCPT) &&
+				    !strcmp(r->stop_enhanced, enh);
 			struct buf e;
 			buf_init(&e);
 			const char *words = reply_words(text, enh);
 			escape_ascii(&e, words, strlen(words));
-			emit(c, id, sev, r, "port %d, without authentication, %s answered %d%s%s %s",
-			     r->port, ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO", code,
-			     enh[0] ? " " : "", enh, buf_cstr(&e));
+			if (!said)
+				emit(c, id, sev, r, "port %d, without authentication, %s answered "
+				     "%d%s%s %s", r->port, ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO",
+				     code, enh[0] ? " " : "", enh, buf_cstr(&e));
 			buf_free(&e);
 		}
 	}
