@@ -1093,7 +1093,8 @@ static void rule_paths(struct ctx *c)
 		     "no port offers a working way to submit mail (TLS%s, AUTH%s)%s",
 		     c->bad_cert ? " with a valid certificate" : "",
 		     c->credentials ? " and a successful login" : "",
-		     limited ? "; the server limits this address, so retry later"
+		     limited ? "; the server turned the session away for now (421/45x), so retry "
+		     "later"
 		     : login ? "; see why the login failed" : "");
 	}
 
