@@ -20,7 +20,10 @@ Checks, in order:
   * tests/integration/run-scenarios end to end, with smtplib standing in as
     the probe (tests/integration/selftest/*.scn): PASS, FAIL with details,
     SKIP, time-out, bad scenario, bad server section, missing binary, and no
-    server process left behind.
+    server process left behind;
+  * as root with postfix and dovecot installed: a postfix-backend run whose
+    runner is SIGKILLed mid-run, and one whose scenario FAILs, leave no
+    Postfix or Dovecot process and no namespace of that run behind.
 Prints `ok NAME` / `FAIL NAME: why` per check and a summary line
 `selftest: N checks, P passed, F failed`; exits 1 if any check failed.
 """
@@ -1184,6 +1187,194 @@ def check_runner_interrupt(tmp):
     expect(not live_servers(scn), "server left behind after SIGINT")
 
 
+# The postfix lab on the way out (needs root, postfix and dovecot)
+
+LAB_SCN = """[test]
+backends = postfix
+hosts = 127.0.0.1 mail.test
+args = -c "import time; time.sleep({sleep}); print('{{}}')"
+exit = 0
+expect = json status == "OK"
+timeout = 90
+
+[postfix]
+profile = modern
+"""
+LAB_EXES = ("/usr/lib/postfix/", "/usr/lib/dovecot/", "/usr/sbin/postfix", "/usr/sbin/dovecot")
+
+
+def lab_check_missing():
+    """Why the lab clean-up check cannot run here, or None."""
+    from importlib.machinery import SourceFileLoader
+    runner = SourceFileLoader("run_scenarios", RUNNER).load_module()
+    return runner.postfix_missing()
+
+
+def netns_id(name):
+    try:
+        st = os.stat(f"/run/netns/{name}")
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def procs_in_netns(ns):
+    """[(pid, exe)] of the live (not zombie) processes in namespace ns."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            st = os.stat(f"/proc/{entry}/ns/net")
+            if (st.st_dev, st.st_ino) != ns:
+                continue
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            found.append((int(entry), os.readlink(f"/proc/{entry}/exe")))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+def lab_procs(ns):
+    return [p for p in procs_in_netns(ns) if p[1].startswith(LAB_EXES)]
+
+
+def leftovers(runner_pid, ns):
+    """What of the run of runner_pid is still there: its namespaces (by
+    name), and any process in the namespace ns it had."""
+    left = [f"namespace {n}" for n in os.listdir("/run/netns")
+            if n.startswith(f"smtpck-{runner_pid}-")] if os.path.isdir("/run/netns") else []
+    left += [f"/etc/netns/{n}" for n in os.listdir("/etc/netns")
+             if n.startswith(f"smtpck-{runner_pid}-")] if os.path.isdir("/etc/netns") else []
+    left += [f"pid {pid} ({exe})" for pid, exe in procs_in_netns(ns)]
+    return left
+
+
+def run_lab_scenario(tmp, base, name, sleep):
+    """Start run-scenarios on a postfix scenario (python standing in for
+    smtpcheck: it sleeps, then prints {}); wait until the lab runs and the
+    stand-in sleeps in the run's namespace.  -> (proc, namespace id, lab
+    processes, stderr path)"""
+    scn = os.path.join(tmp, f"{name}.scn")
+    with open(scn, "w", encoding="utf-8") as f:
+        f.write(LAB_SCN.format(sleep=sleep))
+    err_path = os.path.join(tmp, f"{name}.err")
+    with open(os.path.join(tmp, f"{name}.out"), "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen([sys.executable, RUNNER, "--smtpcheck", sys.executable,
+                                 "--certs", os.path.join(tmp, "runner-certs"), scn],
+                                stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env=dict(os.environ, TMPDIR=base))
+    ns, labs = None, []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        ns = ns or netns_id(f"smtpck-{proc.pid}-1")
+        if ns:
+            procs = procs_in_netns(ns)
+            labs = [p for p in procs if p[1].startswith(LAB_EXES)]
+            if labs and any(exe == os.path.realpath(sys.executable) for _, exe in procs):
+                return proc, ns, labs, err_path
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise AssertionError(f"{name}: the lab never ran with the stand-in in its namespace "
+                         f"(runner exit {proc.returncode}, lab {labs})")
+
+
+def wait_gone(runner_pid, ns, seconds):
+    deadline = time.monotonic() + seconds
+    while True:
+        left = leftovers(runner_pid, ns)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+def mop_up(runner_pid, base, namespaces):
+    """After a failed check: stop what a run of runner_pid left behind, also
+    in its namespaces already deleted (ids in namespaces)."""
+    import glob
+    names = [n for n in (os.listdir("/run/netns") if os.path.isdir("/run/netns") else [])
+             if n.startswith(f"smtpck-{runner_pid}-")]
+    lab = os.path.join(REPO, "scripts", "postfix-lab")
+    for d in glob.glob(os.path.join(base, "*", "pf.*")):
+        for n in names or [f"smtpck-{runner_pid}-1"]:
+            subprocess.run([lab, "stop", "--netns", n, "--dir", d], stdin=subprocess.DEVNULL,
+                           capture_output=True)
+    for n in names:
+        r = subprocess.run(["ip", "netns", "pids", n], capture_output=True, text=True)
+        for pid in r.stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        shutil.rmtree(f"/etc/netns/{n}", ignore_errors=True)
+    for ns in namespaces:
+        for pid, _ in procs_in_netns(ns):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def check_runner_lab_cleanup(tmp):
+    """The lab goes however the run ends: SIGKILL of the runner mid-run
+    (the guard cleans up) and a FAILing scenario (the runner does)."""
+    base = tempfile.mkdtemp(prefix="sclab.", dir="/tmp")  # short: Dovecot's sockets
+    os.chmod(base, 0o711)           # searchable: Postfix's master, as postfix
+    proc = None
+    runners, namespaces = [], []
+    try:
+        proc, ns, labs, err_path = run_lab_scenario(tmp, base, "lab-sigkill", 60)
+        runners.append(proc.pid)
+        namespaces.append(ns)
+        expect(any(exe.endswith("/master") for _, exe in labs) and
+               any("dovecot" in exe for _, exe in labs), f"lab processes seen: {labs}")
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        proc.kill()
+        proc.wait()
+        left = wait_gone(proc.pid, ns, 5)
+        expect(not left, f"5 s after SIGKILL of the runner still there: {left}")
+        gone_after = time.monotonic() - t0
+        with open(err_path, encoding="utf-8", errors="replace") as f:
+            err = f.read()
+        expect("guard: end of input" in err, f"the guard did not report its clean-up: {err}")
+
+        proc, ns, labs, err_path = run_lab_scenario(tmp, base, "lab-fail", 3)
+        runners.append(proc.pid)
+        namespaces.append(ns)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise AssertionError("runner hung on a failing postfix scenario")
+        with open(os.path.join(tmp, "lab-fail.out"), encoding="utf-8") as f:
+            out = f.read()
+        with open(err_path, encoding="utf-8", errors="replace") as f:
+            err = f.read()
+        expect(proc.returncode == 1 and re.search(
+            r"^FAIL lab-fail\[postfix\]: json status == \"OK\": status is missing", out, re.M),
+            f"want exit 1 and a FAIL of lab-fail[postfix]: exit {proc.returncode}\n{out}{err}")
+        left = leftovers(proc.pid, ns)
+        expect(not left, f"after a FAIL the runner exited leaving: {left}")
+        expect("guard: end of input" not in err, f"the runner left its clean-up to the guard: {err}")
+        proc = None
+        runners = []
+        print(f"     (SIGKILL: lab and namespace gone {gone_after:.2f} s after the kill)",
+              flush=True)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in runners:         # only when the check failed
+            mop_up(pid, base, namespaces)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 # --------------------------------------------------------------------------
 
 def main():
@@ -1248,6 +1439,12 @@ def main():
         checks.run("backends, [postfix], [backend] prefixes", check_backends, tmp)
         checks.run("run-scenarios end to end", check_runner, tmp)
         checks.run("run-scenarios on SIGINT", check_runner_interrupt, tmp)
+        why = lab_check_missing()
+        if why:
+            print(f"skip run-scenarios: postfix lab gone on SIGKILL and on FAIL: {why}")
+        else:
+            checks.run("run-scenarios: postfix lab gone on SIGKILL and on FAIL",
+                       check_runner_lab_cleanup, tmp)
     finally:
         if srv is not None:
             srv.stop()
