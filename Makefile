@@ -78,7 +78,7 @@ $(BUILD)/kb_data.o: $(BUILD)/kb_data.c
 	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
-	$(CC) $(ALL_CFLAGS) -Wno-missing-field-initializers $(CHECK_CFLAGS) -Isrc -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB_OBJS) $(LIBS) $(CHECK_LIBS)
