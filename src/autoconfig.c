@@ -1,5 +1,19 @@
 /*
  * autoconfig.c - Thunderbird's guess for this server (see autoconfig.h).
+ *
+ * Thunderbird (GuessConfig, data/thunderbird-autoconfig.txt) lists, per
+ * host name, STARTTLS 587, STARTTLS 25, SSL/TLS 465, plain 587, plain 25,
+ * and sorts the whole list stably: encrypted before plain, SSL/TLS before
+ * STARTTLS. For smtp.D, mail.D and D that gives every 465 first (in host
+ * order), then 587 and 25 with STARTTLS host by host, then the plain ones.
+ * The first candidate that succeeds, once every one above it has failed,
+ * is taken.
+ *
+ * "Weaker" compares that pick with the best working path the probe found
+ * (diagnosis options[0], which may be on a port or a host Thunderbird never
+ * tries): weaker when Thunderbird would send without encryption while an
+ * encrypted path works, or would use port 25 while a submission port works
+ * with at least the same protection.
  */
 #include "autoconfig.h"
 
@@ -7,21 +21,14 @@
 
 #include "interpret.h"
 
-static const struct port_result *first_port(const struct host_result *h, int port)
-{
-	for (size_t i = 0; i < h->nports; i++)
-		if (h->ports[i].port == port)
-			return &h->ports[i];
-	return NULL;
-}
-
 static void note(struct tb_guess *g, const char *text)
 {
 	if (g->nnotes < TB_MAX_NOTES)
 		g->notes[g->nnotes++] = text;
 }
 
-/* The method Thunderbird would take from an EHLO's AUTH list. */
+/* The method Thunderbird would take from an EHLO's AUTH list. For SMTP it
+ * always adds the plain password, so it never guesses "No authentication". */
 static const char *auth_from(const struct ehlo_caps *c)
 {
 	if (c && c->valid) {
@@ -46,59 +53,150 @@ static bool answered(const struct port_result *r)
 	return r->connected && (r->greeting_code || r->banner || r->ehlo_ok);
 }
 
-static void guess_ports(const struct host_result *h, const struct diagnosis *d,
-			struct arena *a, struct tb_guess *g)
+static const char *sec_words(enum security s)
 {
+	return s == SECURITY_TLS ? "SSL/TLS" : s == SECURITY_STARTTLS ? "STARTTLS"
+	       : "no encryption";
+}
+
+static bool same_server(const char *a, const char *b)
+{
+	return !a || !b || !ascii_casecmp(a, b);
+}
+
+/* The hosts Thunderbird tries, in its order, as they appear in the results. */
+struct tb_hosts {
+	const char *names[8];
+	size_t n;
+};
+
+/* The result for PORT on HOST (NULL server: the one host of the run). */
+static const struct port_result *result_for(const struct host_result *h, const char *host,
+					    int port, bool *host_probed)
+{
+	const struct port_result *found = NULL;
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct port_result *r = &h->ports[i];
+		if (host && (!r->server || ascii_casecmp(r->server, host)))
+			continue;
+		*host_probed = true;
+		if (r->port == port && !found)
+			found = r;
+	}
+	return found;
+}
+
+/* Does this candidate succeed the way Thunderbird's probe decides? */
+static bool candidate_ok(const struct port_result *r, enum security sec, struct tb_guess *g,
+			 struct arena *a, bool *cert_noted)
+{
+	switch (sec) {
+	case SECURITY_TLS:
+		if (!(r->mode == MODE_TLS && r->tls.ok && answered(r)))
+			return false;
+		if (!r->tls.verified) {
+			if (!*cert_noted)
+				note(g, arena_printf(a, "Thunderbird skips port %d%s%s because its "
+						     "certificate does not verify (it insists on a "
+						     "good certificate when guessing)", r->port,
+						     r->server ? " of " : "",
+						     r->server ? r->server : ""));
+			*cert_noted = true;
+			return false;
+		}
+		return true;
+	case SECURITY_STARTTLS:
+		return r->mode == MODE_STARTTLS && answered(r) && says_starttls(r);
+	default:
+		return r->mode == MODE_STARTTLS && answered(r);
+	}
+}
+
+/* Why the pick is weaker than the best working path, or NULL. */
+static const char *weaker_reason(const struct tb_guess *g, const struct diagnosis *d,
+				 bool several_hosts, struct arena *a)
+{
+	if (!d->noptions)
+		return NULL;
+	const struct path_option *best = &d->options[0];
+	if (best->port == g->port && best->security == g->security &&
+	    same_server(best->server, g->server))
+		return NULL;
+	const char *where = several_hosts && best->server
+			    ? arena_printf(a, "%s port %d", best->server, best->port)
+			    : arena_printf(a, "port %d", best->port);
+	if (g->security == SECURITY_NONE && best->security != SECURITY_NONE)
+		return arena_printf(a, "it sends without encryption, while %s works with %s",
+				    where, sec_words(best->security));
+	if (g->port == 25 && best->port != 25 &&
+	    (best->security != SECURITY_NONE || g->security == SECURITY_NONE))
+		return arena_printf(a, "port 25 is often blocked by access providers and kept "
+				    "for mail between servers, while %s works with %s", where,
+				    sec_words(best->security));
+	return NULL;
+}
+
+static void guess(const struct host_result *h, const struct tb_hosts *hosts,
+		  const struct diagnosis *d, struct arena *a, struct tb_guess *g)
+{
+	/* One host's list before sorting, and the ranks of the sort. */
 	static const struct {
 		int port;
 		enum security sec;
-	} order[] = {
-		{ 465, SECURITY_TLS }, { 587, SECURITY_STARTTLS }, { 25, SECURITY_STARTTLS },
+	} per_host[] = {
+		{ 587, SECURITY_STARTTLS }, { 25, SECURITY_STARTTLS }, { 465, SECURITY_TLS },
 		{ 587, SECURITY_NONE }, { 25, SECURITY_NONE },
 	};
+	static const enum security tiers[] = { SECURITY_TLS, SECURITY_STARTTLS, SECURITY_NONE };
 	const struct port_result *chosen = NULL;
-	for (size_t i = 0; i < ARRAY_LEN(order) && !chosen; i++) {
-		const struct port_result *r = first_port(h, order[i].port);
-		if (!r)
-			continue;
-		bool ok;
-		switch (order[i].sec) {
-		case SECURITY_TLS:
-			ok = r->mode == MODE_TLS && r->tls.ok && answered(r);
-			if (ok && !r->tls.verified) {
-				ok = false;
-				note(g, "Thunderbird skips port 465 because its certificate does "
-				     "not verify (it insists on a good certificate when guessing)");
+	const char *chosen_host = NULL;
+	int unprobed = 0;
+	bool cert_noted = false;
+	for (size_t t = 0; t < ARRAY_LEN(tiers) && !chosen; t++)
+		for (size_t k = 0; k < hosts->n && !chosen; k++)
+			for (size_t i = 0; i < ARRAY_LEN(per_host) && !chosen; i++) {
+				if (per_host[i].sec != tiers[t])
+					continue;
+				bool probed = false;
+				const struct port_result *r =
+					result_for(h, hosts->names[k], per_host[i].port, &probed);
+				if (!r) {
+					/* The host answered on other ports, this one was
+					 * left out by -p: Thunderbird would try it. */
+					if (probed && !unprobed)
+						unprobed = per_host[i].port;
+					continue;
+				}
+				if (!candidate_ok(r, per_host[i].sec, g, a, &cert_noted))
+					continue;
+				chosen = r;
+				chosen_host = hosts->names[k];
+				g->port = per_host[i].port;
+				g->security = per_host[i].sec;
 			}
-			break;
-		case SECURITY_STARTTLS:
-			ok = r->mode == MODE_STARTTLS && answered(r) && says_starttls(r);
-			break;
-		default:
-			ok = r->mode == MODE_STARTTLS && answered(r);
-			break;
-		}
-		if (!ok)
-			continue;
-		chosen = r;
-		g->decided = true;
-		g->port = order[i].port;
-		g->security = order[i].sec;
-		/* The AUTH list of the probe's own EHLO: inside TLS for 465, the
-		 * clear-text one (before STARTTLS) otherwise. */
-		g->auth = auth_from(order[i].sec == SECURITY_TLS ? &r->caps_after
-								  : &r->caps_before);
-	}
+	if (chosen_host)
+		g->server = chosen_host;
 	if (!chosen) {
 		g->verdict = "none of the ports Thunderbird tries answers the way it expects: "
 			     "its automatic setup would fail; set the account up by hand";
+		if (unprobed)
+			note(g, arena_printf(a, "port %d was not probed (-p); Thunderbird tries "
+					     "it too", unprobed));
 		return;
 	}
+	g->decided = true;
+	/* The AUTH list of the probe's own EHLO: inside TLS for 465, the
+	 * clear-text one (before STARTTLS) otherwise. */
+	g->auth = auth_from(g->security == SECURITY_TLS ? &chosen->caps_after
+							: &chosen->caps_before);
+	if (unprobed)
+		note(g, arena_printf(a, "port %d was not probed (-p); Thunderbird tries it "
+				     "before port %d and would take it if it answered", unprobed,
+				     g->port));
 
 	for (size_t i = 0; i < d->noptions; i++)
 		if (d->options[i].port == g->port && d->options[i].security == g->security &&
-		    (!d->options[i].server || !chosen->server ||
-		     !ascii_casecmp(d->options[i].server, chosen->server)))
+		    same_server(d->options[i].server, chosen->server))
 			g->works = true;
 	if (g->works && strcmp(g->auth, "Normal password")) {
 		/* A method read before TLS must still be there after it. */
@@ -124,9 +222,8 @@ static void guess_ports(const struct host_result *h, const struct diagnosis *d,
 			     "which \"Normal password\" needs");
 		}
 	}
-	if (d->noptions && g->security == SECURITY_NONE &&
-	    d->options[0].security != SECURITY_NONE)
-		g->weaker = true;
+	const char *weaker = weaker_reason(g, d, h->discovery, a);
+	g->weaker = weaker != NULL;
 
 	if (g->security == SECURITY_STARTTLS && !chosen->tls.ok)
 		note(g, arena_printf(a, "Thunderbird's guess only sees \"STARTTLS\" in the "
@@ -139,26 +236,23 @@ static void guess_ports(const struct host_result *h, const struct diagnosis *d,
 	if (d->rec.present && d->rec.username == USERNAME_FULL_ADDRESS)
 		note(g, "Thunderbird fills in the part of the address before the @ as the user "
 		     "name; this server wants the full address, so correct \"User Name:\"");
-	if (g->port == 25)
+	if (g->port == 25 && !g->weaker)
 		note(g, "port 25 is often blocked by access providers; 587 or 465 is the "
 		     "reliable choice for sending");
 
+	const char *pick = arena_printf(a, "it would pick port %d with %s and \"%s\"", g->port,
+					sec_words(g->security), g->auth);
 	if (!g->works)
-		g->verdict = arena_printf(a, "it would pick port %d with %s and \"%s\", which "
-					  "does not work here; set the account up by hand with the "
-					  "recommended settings", g->port,
-					  g->security == SECURITY_TLS ? "SSL/TLS"
-					  : g->security == SECURITY_STARTTLS ? "STARTTLS" : "no "
-					  "encryption", g->auth);
+		g->verdict = arena_printf(a, "%s, which does not work here%s%s; set the account "
+					  "up by hand with the recommended settings", pick,
+					  weaker ? " (and is weaker than what the server offers: "
+					  : "", weaker ? arena_printf(a, "%s)", weaker) : "");
 	else if (g->weaker)
-		g->verdict = arena_printf(a, "it would pick port %d without encryption, weaker "
-					  "than what the server offers; choose the recommended "
-					  "settings by hand", g->port);
+		g->verdict = arena_printf(a, "%s, which works but is weaker than what the server "
+					  "offers: %s; choose the recommended settings by hand",
+					  pick, weaker);
 	else
-		g->verdict = arena_printf(a, "it would pick port %d with %s and \"%s\", which "
-					  "works", g->port,
-					  g->security == SECURITY_TLS ? "SSL/TLS" : "STARTTLS",
-					  g->auth);
+		g->verdict = arena_printf(a, "%s, which works", pick);
 }
 
 void tb_guess(const struct host_result *h, const struct diagnosis *d,
@@ -166,42 +260,29 @@ void tb_guess(const struct host_result *h, const struct diagnosis *d,
 {
 	memset(g, 0, sizeof *g);
 	g->applicable = true;
+	struct tb_hosts hosts = { .n = 0 };
 	if (!h->discovery) {
+		/* A host name typed by the user: Thunderbird tries only that one. */
 		g->server = h->name;
-		guess_ports(h, d, a, g);
+		hosts.names[hosts.n++] = NULL;
+		guess(h, &hosts, d, a, g);
+		if (!g->server)
+			g->server = h->name;
 		return;
 	}
 	/*
 	 * A mail domain: Thunderbird ignores SRV and tries smtp.DOMAIN,
-	 * mail.DOMAIN and DOMAIN, in that order, settling on the first host
-	 * that answers. Its guess can be told only when ours was the same.
+	 * mail.DOMAIN and DOMAIN. Its guess can be told only when ours was
+	 * the same.
 	 */
 	if (!h->guessed) {
 		g->applicable = false;
 		return;
 	}
-	struct host_result view = *h;
-	view.ports = arena_alloc(a, (h->nports ? h->nports : 1) * sizeof *view.ports);
-	view.nports = 0;
-	for (size_t s = 0; s < h->nservers && !view.nports; s++) {
-		const struct server_result *sr = &h->servers[s];
-		if (sr->source != SERVER_GUESS)
-			continue;
-		for (size_t i = 0; i < h->nports; i++)
-			if (h->ports[i].server && !ascii_casecmp(h->ports[i].server, sr->name) &&
-			    answered(&h->ports[i]))
-				view.ports[view.nports++] = h->ports[i];
-		if (view.nports) {
-			g->server = sr->name;
-			view.name = sr->name;
-			view.nports = 0;
-			for (size_t i = 0; i < h->nports; i++)
-				if (h->ports[i].server &&
-				    !ascii_casecmp(h->ports[i].server, sr->name))
-					view.ports[view.nports++] = h->ports[i];
-		}
-	}
-	guess_ports(&view, d, a, g);
+	for (size_t s = 0; s < h->nservers && hosts.n < ARRAY_LEN(hosts.names); s++)
+		if (h->servers[s].source == SERVER_GUESS)
+			hosts.names[hosts.n++] = h->servers[s].name;
+	guess(h, &hosts, d, a, g);
 	if (g->decided && g->server)
 		g->verdict = arena_printf(a, "on %s, %s", g->server, g->verdict);
 }

@@ -227,7 +227,7 @@ struct dcase {
 	struct port_def ports[4];
 	size_t nports;
 	int dns_status;        /* ARES_SUCCESS unless testing DNS */
-	double warn_time;
+	double warn_time;      /* -w in seconds; 0: not given */
 	bool credentials;
 	enum status status;
 	struct want want[8];
@@ -237,127 +237,167 @@ struct dcase {
 	enum username_form rec_username;
 };
 
-#define P(...) { __VA_ARGS__ }
+/*
+ * A port: its number, mode and shape, then any other field by name:
+ * P(465, MODE_TLS, SECURE, .days_left = 5). The rest stay 0.
+ */
+#define P(port_, mode_, ...) { .port = (port_), .mode = (mode_), .shape = __VA_ARGS__ }
 
 static const struct dcase cases[] = {
-	{ "modern ISP: 587 STARTTLS and 465 TLS",
-	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) }, 2, 0, -1, false,
-	  STATUS_OK,
-	  { { "starttls-available", SEV_OK, 587 }, { "implicit-tls-available", SEV_OK, 465 },
-	    { "auth-only-after-tls", SEV_OK, 587 }, { "submission-ok", SEV_OK, 0 } },
-	  { "auth-cleartext", "no-submission-path" }, 465, SECURITY_TLS },
-	{ "only path has an expired certificate",
-	  { P(465, MODE_TLS, SECURE, VERIFY_EXPIRED, -3) }, 1, 0, -1, false,
-	  STATUS_CRITICAL,
-	  { { "cert-expired", SEV_CRITICAL, 465 }, { "no-submission-path", SEV_CRITICAL, 0 } },
-	  { "cert-expiring", "submission-ok" }, 0, 0 },
-	{ "one of two paths has a wrong-name certificate",
-	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE, VERIFY_HOSTNAME) }, 2, 0, -1, false,
-	  STATUS_WARNING,
-	  { { "cert-hostname-mismatch", SEV_WARNING, 465 }, { "submission-ok", SEV_OK, 0 } },
-	  { "no-submission-path" }, 587, SECURITY_STARTTLS },
-	{ "untrusted certificate everywhere",
-	  { P(587, MODE_STARTTLS, SECURE, VERIFY_UNTRUSTED | VERIFY_SELF_SIGNED) }, 1, 0, -1, false,
-	  STATUS_CRITICAL, { { "cert-untrusted", SEV_CRITICAL, 587 } }, { 0 }, 0, 0 },
-	{ "certificate expiring within the warning days",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 10) }, 1, 0, -1, false,
-	  STATUS_WARNING, { { "cert-expiring", SEV_WARNING, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
-	{ "certificate expiring within the critical days",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 5) }, 1, 0, -1, false,
-	  STATUS_CRITICAL, { { "cert-expiring", SEV_CRITICAL, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
-	{ "the only path is without TLS",
-	  { P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, REFUSED) }, 2, 0, -1, false,
-	  STATUS_WARNING,
-	  { { "no-secure-path", SEV_WARNING, 0 }, { "auth-cleartext", SEV_WARNING, 587 },
-	    { "starttls-missing", SEV_INFO, 587 }, { "port-refused", SEV_INFO, 465 } },
-	  { "no-submission-path" }, 587, SECURITY_NONE },
-	{ "AUTH offered before STARTTLS",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, true) }, 1, 0, -1, false,
-	  STATUS_WARNING, { { "auth-cleartext", SEV_WARNING, 587 } },
-	  { "auth-only-after-tls" }, 587, SECURITY_STARTTLS },
-	{ "everything refused",
-	  { P(25, MODE_STARTTLS, REFUSED), P(465, MODE_TLS, REFUSED),
-	    P(587, MODE_STARTTLS, REFUSED) }, 3, 0, -1, false,
-	  STATUS_CRITICAL,
-	  { { "port-refused", SEV_CRITICAL, 25 }, { "port-refused", SEV_CRITICAL, 465 },
-	    { "no-submission-path", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
-	{ "port 25 blocked by the access provider",
-	  { P(25, MODE_STARTTLS, CONNECT_TIMEOUT), P(587, MODE_STARTTLS, SECURE) }, 2, 0, -1, false,
-	  STATUS_OK,
-	  { { "port-timeout", SEV_INFO, 25 }, { "port25-blocked", SEV_INFO, 0 } },
-	  { "no-submission-path" }, 587, SECURITY_STARTTLS },
-	{ "no greeting anywhere",
-	  { P(587, MODE_STARTTLS, GREETING_TIMEOUT), P(465, MODE_TLS, GREETING_TIMEOUT) }, 2, 0, -1, false,
-	  STATUS_CRITICAL, { { "session-timeout", SEV_CRITICAL, 587 } }, { 0 }, 0, 0 },
-	{ "greeting refused with 554 on 25 while 587 works",
-	  { P(25, MODE_STARTTLS, GREETING_554), P(587, MODE_STARTTLS, SECURE) }, 2, 0, -1, false,
-	  STATUS_WARNING, { { "greeting-refused", SEV_WARNING, 25 } }, { 0 }, 587, SECURITY_STARTTLS },
-	{ "an MX without AUTH is no submission path",
-	  { P(25, MODE_STARTTLS, NO_AUTH) }, 1, 0, -1, false,
-	  STATUS_CRITICAL,
-	  { { "auth-not-offered", SEV_INFO, 25 }, { "no-submission-path", SEV_CRITICAL, 0 } },
-	  { 0 }, 0, 0 },
-	{ "old TLS",
-	  { P(465, MODE_TLS, SECURE, 0, 0, "TLSv1.1") }, 1, 0, -1, false,
-	  STATUS_WARNING, { { "tls-protocol-old", SEV_WARNING, 465 } }, { 0 }, 465, SECURITY_TLS },
-	{ "deliberate greeting delay is not a problem",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 1500000, 1600000) }, 1, 0, 0.5, false,
-	  STATUS_OK, { { "greeting-delayed", SEV_INFO, 587 } }, { "response-time" },
-	  587, SECURITY_STARTTLS },
-	{ "slow port over -w",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 900000) }, 1, 0, 0.5, false,
-	  STATUS_WARNING, { { "response-time", SEV_WARNING, 587 } }, { 0 }, 587, SECURITY_STARTTLS },
-	{ "port speaks the other TLS mode",
-	  { P(2465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, MISMATCH_CLEAR_TO_TLS) }, 1, 0, -1, false,
-	  STATUS_WARNING, { { "tls-mode-mismatch", SEV_WARNING, 2465 } }, { 0 }, 2465, SECURITY_TLS },
-	{ "login accepted as the full address",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_OK, RELAY_DENIED) },
-	  1, 0, -1, true, STATUS_OK,
-	  { { "auth-ok", SEV_OK, 587 }, { "relay-denied", SEV_INFO, 587 },
-	    { "relay-ok", SEV_OK, 587 }, { "spa-off", SEV_INFO, 0 } },
-	  { "auth-username-form", "auth-failed" }, 587, SECURITY_STARTTLS,
-	  USERNAME_FULL_ADDRESS },
-	{ "login accepted only as the local part",
-	  { P(465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_OK_LOCAL, RELAY_DENIED) },
-	  1, 0, -1, true, STATUS_OK,
-	  { { "auth-ok", SEV_OK, 465 }, { "auth-username-form", SEV_INFO, 465 } },
-	  { "auth-failed" }, 465, SECURITY_TLS, USERNAME_LOCAL_PART },
-	{ "login refused in every form",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_535, RELAY_DENIED),
-	    P(465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_535, RELAY_DENIED) },
-	  2, 0, -1, true, STATUS_CRITICAL,
-	  { { "auth-failed", SEV_CRITICAL, 587 }, { "auth-failed", SEV_CRITICAL, 465 },
-	    { "no-submission-path", SEV_CRITICAL, 0 } }, { "auth-ok" }, 0, 0 },
-	{ "login refused on one port, accepted on the other",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_535, RELAY_DENIED),
-	    P(465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_OK, RELAY_DENIED) },
-	  2, 0, -1, true, STATUS_WARNING,
-	  { { "auth-failed", SEV_WARNING, 587 }, { "auth-ok", SEV_OK, 465 } }, { 0 },
-	  465, SECURITY_TLS, USERNAME_FULL_ADDRESS },
-	{ "application-specific password",
-	  { P(465, MODE_TLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_534, RELAY_DENIED) },
-	  1, 0, -1, true, STATUS_CRITICAL, { { "auth-app-password", SEV_CRITICAL, 465 } },
-	  { "auth-failed" }, 0, 0 },
-	{ "open relay",
-	  { P(25, MODE_STARTTLS, NO_AUTH, 0, 0, NULL, false, 0, 0, 0, LOGIN_NONE, RELAY_OPEN),
-	    P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_NONE, RELAY_DENIED) },
-	  2, 0, -1, false, STATUS_CRITICAL, { { "open-relay", SEV_CRITICAL, 25 } }, { 0 },
-	  587, SECURITY_STARTTLS },
-	{ "authentication required before MAIL",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_NONE,
-	      RELAY_AUTH_REQUIRED) },
-	  1, 0, -1, false, STATUS_OK, { { "auth-required", SEV_INFO, 587 } }, { 0 },
-	  587, SECURITY_STARTTLS, USERNAME_UNKNOWN },
-	{ "relay denied even after login",
-	  { P(587, MODE_STARTTLS, SECURE, 0, 0, NULL, false, 0, 0, 0, LOGIN_OK,
-	      RELAY_DENIED_AFTER) },
-	  1, 0, -1, true, STATUS_CRITICAL,
-	  { { "relay-denied-after-auth", SEV_CRITICAL, 587 },
-	    { "no-submission-path", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
-	{ "name does not exist", { { 0 } }, 0, ARES_ENOTFOUND, -1, false,
-	  STATUS_CRITICAL, { { "dns-nxdomain", SEV_CRITICAL, 0 } }, { "no-submission-path" }, 0, 0 },
-	{ "DNS server failure", { { 0 } }, 0, ARES_ESERVFAIL, -1, false,
-	  STATUS_CRITICAL, { { "dns-servfail", SEV_CRITICAL, 0 } }, { 0 }, 0, 0 },
+	{ .name = "modern ISP: 587 STARTTLS and 465 TLS",
+	  .ports = { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) },
+	  .nports = 2, .status = STATUS_OK,
+	  .want = { { "starttls-available", SEV_OK, 587 },
+		    { "implicit-tls-available", SEV_OK, 465 },
+		    { "auth-only-after-tls", SEV_OK, 587 }, { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "auth-cleartext", "no-submission-path" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS },
+	{ .name = "only path has an expired certificate",
+	  .ports = { P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_EXPIRED, .days_left = -3) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "cert-expired", SEV_CRITICAL, 465 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "cert-expiring", "submission-ok" } },
+	{ .name = "one of two paths has a wrong-name certificate",
+	  .ports = { P(587, MODE_STARTTLS, SECURE),
+		     P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_HOSTNAME) },
+	  .nports = 2, .status = STATUS_WARNING,
+	  .want = { { "cert-hostname-mismatch", SEV_WARNING, 465 },
+		    { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "no-submission-path" },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "untrusted certificate everywhere",
+	  .ports = { P(587, MODE_STARTTLS, SECURE,
+		     .verify_flags = VERIFY_UNTRUSTED | VERIFY_SELF_SIGNED) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "cert-untrusted", SEV_CRITICAL, 587 } } },
+	{ .name = "certificate expiring within the warning days",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .days_left = 10) },
+	  .nports = 1, .status = STATUS_WARNING,
+	  .want = { { "cert-expiring", SEV_WARNING, 587 } },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "certificate expiring within the critical days",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .days_left = 5) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "cert-expiring", SEV_CRITICAL, 587 } },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "the only path is without TLS",
+	  .ports = { P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, REFUSED) },
+	  .nports = 2, .status = STATUS_WARNING,
+	  .want = { { "no-secure-path", SEV_WARNING, 0 }, { "auth-cleartext", SEV_WARNING, 587 },
+		    { "starttls-missing", SEV_INFO, 587 }, { "port-refused", SEV_INFO, 465 } },
+	  .absent = { "no-submission-path" },
+	  .rec_port = 587, .rec_security = SECURITY_NONE },
+	{ .name = "AUTH offered before STARTTLS",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .auth_before_tls = true) },
+	  .nports = 1, .status = STATUS_WARNING,
+	  .want = { { "auth-cleartext", SEV_WARNING, 587 } },
+	  .absent = { "auth-only-after-tls" },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "everything refused",
+	  .ports = { P(25, MODE_STARTTLS, REFUSED), P(465, MODE_TLS, REFUSED),
+		     P(587, MODE_STARTTLS, REFUSED) },
+	  .nports = 3, .status = STATUS_CRITICAL,
+	  .want = { { "port-refused", SEV_CRITICAL, 25 }, { "port-refused", SEV_CRITICAL, 465 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } } },
+	{ .name = "port 25 blocked by the access provider",
+	  .ports = { P(25, MODE_STARTTLS, CONNECT_TIMEOUT), P(587, MODE_STARTTLS, SECURE) },
+	  .nports = 2, .status = STATUS_OK,
+	  .want = { { "port-timeout", SEV_INFO, 25 }, { "port25-blocked", SEV_INFO, 0 } },
+	  .absent = { "no-submission-path" },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "no greeting anywhere",
+	  .ports = { P(587, MODE_STARTTLS, GREETING_TIMEOUT), P(465, MODE_TLS, GREETING_TIMEOUT) },
+	  .nports = 2, .status = STATUS_CRITICAL,
+	  .want = { { "session-timeout", SEV_CRITICAL, 587 } } },
+	{ .name = "greeting refused with 554 on 25 while 587 works",
+	  .ports = { P(25, MODE_STARTTLS, GREETING_554), P(587, MODE_STARTTLS, SECURE) },
+	  .nports = 2, .status = STATUS_WARNING,
+	  .want = { { "greeting-refused", SEV_WARNING, 25 } },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "an MX without AUTH is no submission path",
+	  .ports = { P(25, MODE_STARTTLS, NO_AUTH) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "auth-not-offered", SEV_INFO, 25 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } } },
+	{ .name = "old TLS",
+	  .ports = { P(465, MODE_TLS, SECURE, .tls_version = "TLSv1.1") },
+	  .nports = 1, .status = STATUS_WARNING,
+	  .want = { { "tls-protocol-old", SEV_WARNING, 465 } },
+	  .rec_port = 465, .rec_security = SECURITY_TLS },
+	{ .name = "deliberate greeting delay is not a problem",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .greeting_wait_us = 1500000,
+		     .total_us = 1600000) },
+	  .nports = 1, .warn_time = 0.5, .status = STATUS_OK,
+	  .want = { { "greeting-delayed", SEV_INFO, 587 } },
+	  .absent = { "response-time" },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "slow port over -w",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .total_us = 900000) },
+	  .nports = 1, .warn_time = 0.5, .status = STATUS_WARNING,
+	  .want = { { "response-time", SEV_WARNING, 587 } },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "port speaks the other TLS mode",
+	  .ports = { P(2465, MODE_TLS, SECURE, .mismatch = MISMATCH_CLEAR_TO_TLS) },
+	  .nports = 1, .status = STATUS_WARNING,
+	  .want = { { "tls-mode-mismatch", SEV_WARNING, 2465 } },
+	  .rec_port = 2465, .rec_security = SECURITY_TLS },
+	{ .name = "login accepted as the full address",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .login = LOGIN_OK, .relay = RELAY_DENIED) },
+	  .nports = 1, .credentials = true, .status = STATUS_OK,
+	  .want = { { "auth-ok", SEV_OK, 587 }, { "relay-denied", SEV_INFO, 587 },
+		    { "relay-ok", SEV_OK, 587 }, { "spa-off", SEV_INFO, 0 } },
+	  .absent = { "auth-username-form", "auth-failed" },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS,
+	  .rec_username = USERNAME_FULL_ADDRESS },
+	{ .name = "login accepted only as the local part",
+	  .ports = { P(465, MODE_TLS, SECURE, .login = LOGIN_OK_LOCAL, .relay = RELAY_DENIED) },
+	  .nports = 1, .credentials = true, .status = STATUS_OK,
+	  .want = { { "auth-ok", SEV_OK, 465 }, { "auth-username-form", SEV_INFO, 465 } },
+	  .absent = { "auth-failed" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS, .rec_username = USERNAME_LOCAL_PART },
+	{ .name = "login refused in every form",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .login = LOGIN_535, .relay = RELAY_DENIED),
+		     P(465, MODE_TLS, SECURE, .login = LOGIN_535, .relay = RELAY_DENIED) },
+	  .nports = 2, .credentials = true, .status = STATUS_CRITICAL,
+	  .want = { { "auth-failed", SEV_CRITICAL, 587 }, { "auth-failed", SEV_CRITICAL, 465 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "auth-ok" } },
+	{ .name = "login refused on one port, accepted on the other",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .login = LOGIN_535, .relay = RELAY_DENIED),
+		     P(465, MODE_TLS, SECURE, .login = LOGIN_OK, .relay = RELAY_DENIED) },
+	  .nports = 2, .credentials = true, .status = STATUS_WARNING,
+	  .want = { { "auth-failed", SEV_WARNING, 587 }, { "auth-ok", SEV_OK, 465 } },
+	  .rec_port = 465, .rec_security = SECURITY_TLS, .rec_username = USERNAME_FULL_ADDRESS },
+	{ .name = "application-specific password",
+	  .ports = { P(465, MODE_TLS, SECURE, .login = LOGIN_534, .relay = RELAY_DENIED) },
+	  .nports = 1, .credentials = true, .status = STATUS_CRITICAL,
+	  .want = { { "auth-app-password", SEV_CRITICAL, 465 } },
+	  .absent = { "auth-failed" } },
+	{ .name = "open relay",
+	  .ports = { P(25, MODE_STARTTLS, NO_AUTH, .relay = RELAY_OPEN),
+		     P(587, MODE_STARTTLS, SECURE, .relay = RELAY_DENIED) },
+	  .nports = 2, .status = STATUS_CRITICAL,
+	  .want = { { "open-relay", SEV_CRITICAL, 25 } },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "authentication required before MAIL",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .relay = RELAY_AUTH_REQUIRED) },
+	  .nports = 1, .status = STATUS_OK,
+	  .want = { { "auth-required", SEV_INFO, 587 } },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS, .rec_username = USERNAME_UNKNOWN },
+	{ .name = "relay denied even after login",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .login = LOGIN_OK,
+		     .relay = RELAY_DENIED_AFTER) },
+	  .nports = 1, .credentials = true, .status = STATUS_CRITICAL,
+	  .want = { { "relay-denied-after-auth", SEV_CRITICAL, 587 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } } },
+	{ .name = "name does not exist",
+	  .dns_status = ARES_ENOTFOUND, .status = STATUS_CRITICAL,
+	  .want = { { "dns-nxdomain", SEV_CRITICAL, 0 } },
+	  .absent = { "no-submission-path" } },
+	{ .name = "DNS server failure",
+	  .dns_status = ARES_ESERVFAIL, .status = STATUS_CRITICAL,
+	  .want = { { "dns-servfail", SEV_CRITICAL, 0 } } },
 };
 
 /* No credentials, certificate days 30/7: the defaults of the command line. */
@@ -406,7 +446,7 @@ START_TEST(rule_table)
 	struct diag_params p = { .credentials = c->credentials };
 	range_below(30, &p.cert_warn);
 	range_below(7, &p.cert_crit);
-	if (c->warn_time >= 0) {
+	if (c->warn_time > 0) {
 		char t[16];
 		snprintf(t, sizeof t, "%g", c->warn_time);
 		range_parse(t, &p.warn_time);
@@ -476,7 +516,8 @@ static const struct tbcase tbcases[] = {
 	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) }, 2, NULL,
 	  465, SECURITY_TLS, "Normal password", true, false },
 	{ "a bad certificate on 465 sends it to 587",
-	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE, VERIFY_UNTRUSTED) }, 2, NULL,
+	  { P(587, MODE_STARTTLS, SECURE),
+	    P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_UNTRUSTED) }, 2, NULL,
 	  587, SECURITY_STARTTLS, "Normal password", true, false },
 	{ "CRAM-MD5 seen before STARTTLS but gone after it",
 	  { P(587, MODE_STARTTLS, SECURE) }, 1,
@@ -488,6 +529,30 @@ static const struct tbcase tbcases[] = {
 	{ "nothing answers",
 	  { P(587, MODE_STARTTLS, REFUSED), P(465, MODE_TLS, REFUSED) }, 2, NULL,
 	  0, 0, NULL, false, false },
+	/* weaker: worse than options[0], the best path the probe found */
+	{ "AUTH only after STARTTLS: still \"Normal password\", never no authentication",
+	  { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, REFUSED) }, 2, NULL,
+	  587, SECURITY_STARTTLS, "Normal password", true, false },
+	{ "clear 587 while implicit TLS works on a port Thunderbird never tries",
+	  { P(587, MODE_STARTTLS, CLEAR_AUTH), P(2465, MODE_TLS, SECURE),
+	    P(465, MODE_TLS, REFUSED) }, 3, NULL,
+	  587, SECURITY_NONE, "Normal password", true, true },
+	{ "clear 587 without AUTH fails, and is weaker than TLS on 2465",
+	  { P(587, MODE_STARTTLS, CLEAR_AUTH), P(2465, MODE_TLS, SECURE),
+	    P(465, MODE_TLS, REFUSED) }, 3, "250-mail.test\r\n250 8BITMIME\r\n",
+	  587, SECURITY_NONE, "Normal password", false, true },
+	{ "clear 587 and a bad certificate on 465: nothing better works",
+	  { P(587, MODE_STARTTLS, CLEAR_AUTH),
+	    P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_UNTRUSTED) }, 2,
+	  NULL, 587, SECURITY_NONE, "Normal password", true, false },
+	{ "port 25 with STARTTLS while implicit TLS works on 2465",
+	  { P(25, MODE_STARTTLS, SECURE), P(587, MODE_STARTTLS, CLEAR_AUTH),
+	    P(2465, MODE_TLS, SECURE) }, 3, NULL,
+	  25, SECURITY_STARTTLS, "Normal password", true, true },
+	{ "port 25 with STARTTLS when it is the only path",
+	  { P(25, MODE_STARTTLS, SECURE), P(587, MODE_STARTTLS, REFUSED),
+	    P(465, MODE_TLS, REFUSED) }, 3, NULL,
+	  25, SECURITY_STARTTLS, "Normal password", true, false },
 };
 
 START_TEST(thunderbird_guess)
@@ -516,9 +581,98 @@ START_TEST(thunderbird_guess)
 		ck_assert_int_eq(g.security, t->sec);
 		ck_assert_str_eq(g.auth, t->auth);
 		ck_assert_msg(g.works == t->works, "%s: works %d (%s)", t->name, g.works, g.verdict);
-		ck_assert_int_eq(g.weaker, t->weaker);
+		ck_assert_msg(g.weaker == t->weaker, "%s: weaker %d (%s)", t->name, g.weaker,
+			      g.verdict);
+		/* The verdict says it, and names the better path. */
+		ck_assert_msg((strstr(g.verdict, "weaker than") != NULL) == t->weaker, "%s: %s",
+			      t->name, g.verdict);
 	}
 	ck_assert_ptr_nonnull(g.verdict);
+	diagnosis_free(&d);
+	arena_free(&a);
+	host_result_free(&h);
+}
+END_TEST
+
+/* A mail domain without SRV: Thunderbird's order over smtp., mail. and the
+ * domain (every 465 first, then STARTTLS host by host, then clear text). */
+struct tbhostcase {
+	const char *name;
+	const char *servers[4];        /* the host of each port below */
+	struct port_def ports[4];
+	size_t nports;
+	const char *server;            /* Thunderbird's pick */
+	int port;
+	enum security sec;
+	bool works, weaker;
+};
+
+static const struct tbhostcase tbhostcases[] = {
+	{ "implicit TLS on mail. beats clear text on smtp.",
+	  { "smtp.example.test", "mail.example.test" },
+	  { P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, SECURE) }, 2,
+	  "mail.example.test", 465, SECURITY_TLS, true, false },
+	{ "smtp. before mail. when both offer 465",
+	  { "mail.example.test", "smtp.example.test" },
+	  { P(465, MODE_TLS, SECURE), P(465, MODE_TLS, SECURE) }, 2,
+	  "smtp.example.test", 465, SECURITY_TLS, true, false },
+	{ "STARTTLS on smtp. port 25 ranks above mail. port 587",
+	  { "smtp.example.test", "smtp.example.test", "smtp.example.test", "mail.example.test" },
+	  { P(25, MODE_STARTTLS, SECURE), P(587, MODE_STARTTLS, REFUSED),
+	    P(465, MODE_TLS, REFUSED), P(587, MODE_STARTTLS, SECURE) }, 4,
+	  "smtp.example.test", 25, SECURITY_STARTTLS, true, true },
+	{ "clear text on smtp. while the MX host offers STARTTLS",
+	  { "smtp.example.test", "mx.example.test" },
+	  { P(587, MODE_STARTTLS, CLEAR_AUTH), P(587, MODE_STARTTLS, SECURE) }, 2,
+	  "smtp.example.test", 587, SECURITY_NONE, true, true },
+};
+
+START_TEST(thunderbird_guess_hosts)
+{
+	const struct tbhostcase *t = &tbhostcases[_i];
+	char *addr = "192.0.2.1";
+	struct server_result servers[4] = {
+		{ .name = "smtp.example.test", .source = SERVER_GUESS },
+		{ .name = "mail.example.test", .source = SERVER_GUESS },
+		{ .name = "example.test", .source = SERVER_GUESS },
+		{ .name = "mx.example.test", .source = SERVER_MX },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(servers); i++) {
+		servers[i].asked = servers[i].dns_ok = true;
+		servers[i].addrs = &addr;
+		servers[i].naddrs = 1;
+	}
+	struct host_result h;
+	memset(&h, 0, sizeof h);
+	h.name = "alice@example.test";
+	h.discovery = h.guessed = true;
+	h.domain = "example.test";
+	h.dns_ok = true;
+	h.servers = servers;
+	h.nservers = ARRAY_LEN(servers);
+	h.addrs = &addr;
+	h.naddrs = 1;
+	h.nports = t->nports;
+	h.ports = calloc(t->nports, sizeof *h.ports);
+	for (size_t i = 0; i < t->nports; i++) {
+		build(&h.ports[i], &t->ports[i]);
+		h.ports[i].server = (char *)t->servers[i];
+	}
+	struct diag_params p = default_params();
+	struct arena a = { 0 };
+	struct diagnosis d;
+	diagnose(&h, &p, &a, &d);
+	struct tb_guess g;
+	tb_guess(&h, &d, &a, &g);
+	ck_assert(g.applicable);
+	ck_assert_msg(g.decided, "%s: %s", t->name, g.verdict);
+	ck_assert_str_eq(g.server, t->server);
+	ck_assert_int_eq(g.port, t->port);
+	ck_assert_int_eq(g.security, t->sec);
+	ck_assert_msg(g.works == t->works, "%s: works %d (%s)", t->name, g.works, g.verdict);
+	ck_assert_msg(g.weaker == t->weaker, "%s: weaker %d (%s)", t->name, g.weaker,
+		      g.verdict);
+	ck_assert_msg(!strncmp(g.verdict, "on ", 3), "%s", g.verdict);
 	diagnosis_free(&d);
 	arena_free(&a);
 	host_result_free(&h);
@@ -656,6 +810,7 @@ Suite *diagnose_suite(void)
 	tcase_add_loop_test(tc, rule_table, 0, (int)ARRAY_LEN(cases));
 	tcase_add_test(tc, every_id_has_a_meaning);
 	tcase_add_loop_test(tc, thunderbird_guess, 0, (int)ARRAY_LEN(tbcases));
+	tcase_add_loop_test(tc, thunderbird_guess_hosts, 0, (int)ARRAY_LEN(tbhostcases));
 	tcase_add_loop_test(tc, discovery_rules, 0, (int)ARRAY_LEN(dnscases));
 	suite_add_tcase(s, tc);
 	return s;

@@ -112,19 +112,83 @@ START_TEST(format_errors)
 }
 END_TEST
 
-/* Every program the seed pages name, and today's common ones. */
-static const char *const required[] = {
-	"eudora lite", "eudora 3", "eudora 4.2.2 windows", "eudora 4.2.2 mac", "eudora 4.3",
-	"eudora 5", "eudora 6", "eudora 5.1 mac", "eudora 5.2 mac",
-	"outlook 97", "outlook 98", "outlook 2000", "outlook 2002", "outlook xp",
-	"outlook express 4", "outlook express 5", "outlook express 6", "oe6",
-	"outlook express mac 4.0", "outlook express mac 4.5", "outlook express mac 5.01",
-	"outlook express mac 5.02", "entourage", "incredimail", "netscape 3",
-	"netscape 4.7", "netscape 4.7 mac", "netscape 6", "netscape 7", "netscape 7 mac",
-	"mozilla 1.5", "os x mail", "pegasus 3.12c", "opera 6", "neoplanet 5.2", "goldmine",
-	"windows 3.1", "mulberry", "mailsmith", "groupwise",
-	"thunderbird", "eudora", "mail", "apple mail", "outlook 365", "ios mail", "gmail",
-	"thunderbird android", "outlook mac",
+/* Every program the issue names (the seed pages' list and today's common
+ * ones): the name a user types, the entry it must find and its platform. */
+static const struct {
+	const char *name, *id, *platform;
+} required[] = {
+	/* Eudora Lite / Light and 3.x */
+	{ "eudora lite", "eudora-lite-3", "Windows, Macintosh" },
+	{ "eudora light", "eudora-lite-3", "Windows, Macintosh" },
+	{ "eudora 3", "eudora-lite-3", "Windows, Macintosh" },
+	{ "eudora 3.x", "eudora-lite-3", "Windows, Macintosh" },
+	/* Eudora 4.2.2 for Windows and for the Mac */
+	{ "eudora 4.2.2 windows", "eudora-4-2-2-windows", "Windows" },
+	{ "eudora 4.2.2 mac", "eudora-4-2-2-macintosh", "Macintosh" },
+	/* Eudora 4.3, 5.x, 6.0 (Windows); Eudora 5.1 and 5.2 for the Mac */
+	{ "eudora 4.3", "eudora-4-3-6-windows", "Windows" },
+	{ "eudora 5", "eudora-4-3-6-windows", "Windows" },
+	{ "eudora 5.x", "eudora-4-3-6-windows", "Windows" },
+	{ "eudora 6", "eudora-4-3-6-windows", "Windows" },
+	{ "eudora 6.0", "eudora-4-3-6-windows", "Windows" },
+	{ "eudora", "eudora-4-3-6-windows", "Windows" },
+	{ "eudora 5.1 mac", "eudora-macintosh-4-3-5-2", "Macintosh" },
+	{ "eudora 5.2 mac", "eudora-macintosh-4-3-5-2", "Macintosh" },
+	/* Outlook 97, 98, 2000, 2002 (XP) */
+	{ "outlook 97", "outlook-97", "Windows" },
+	{ "outlook 98", "outlook-98", "Windows" },
+	{ "outlook 2000", "outlook-2000", "Windows" },
+	{ "outlook 2002", "outlook-2002-xp", "Windows" },
+	{ "outlook xp", "outlook-2002-xp", "Windows" },
+	/* Outlook Express 4, 5 and 6 (Windows); 4.0, 4.5, 5.01, 5.02 (Mac) */
+	{ "outlook express 4", "outlook-express-4-windows", "Windows" },
+	{ "oe4", "outlook-express-4-windows", "Windows" },
+	{ "outlook express 5", "outlook-express-5-6-windows", "Windows" },
+	{ "outlook express 6", "outlook-express-5-6-windows", "Windows" },
+	{ "oe6", "outlook-express-5-6-windows", "Windows" },
+	{ "outlook express mac 4.0", "outlook-express-macintosh-4", "Macintosh" },
+	{ "outlook express mac 4.5", "outlook-express-macintosh-4", "Macintosh" },
+	{ "outlook express 4.5", "outlook-express-macintosh-4", "Macintosh" },
+	{ "outlook express mac 5.01", "outlook-express-macintosh-5-01", "Macintosh" },
+	{ "outlook express mac 5.02", "outlook-express-macintosh-5-02", "Macintosh" },
+	/* Entourage, IncrediMail, Netscape 3.x, 4.7x, 6.x/7.x, Mozilla 1.5, OS X Mail */
+	{ "entourage", "entourage", "Macintosh" },
+	{ "incredimail", "incredimail", "Windows" },
+	{ "netscape 3", "netscape-3", "Windows, Macintosh" },
+	{ "netscape 3.x", "netscape-3", "Windows, Macintosh" },
+	{ "netscape 4.7", "netscape-4-7-windows", "Windows" },
+	{ "netscape 4.7x", "netscape-4-7-windows", "Windows" },
+	{ "netscape 4.7 mac", "netscape-4-7-macintosh", "Macintosh" },
+	{ "netscape 6", "netscape-6-7-windows", "Windows" },
+	{ "netscape 7", "netscape-6-7-windows", "Windows" },
+	{ "netscape 7 mac", "netscape-6-7-macintosh", "Macintosh" },
+	{ "mozilla 1.5", "mozilla-1-5", "Windows, Macintosh, Linux" },
+	{ "os x mail", "os-x-mail", "Macintosh" },
+	/* Pegasus 3.12c, Opera 6, NeoPlanet 5.2, GoldMine, Windows 3.1, Mulberry,
+	 * Mailsmith, GroupWise */
+	{ "pegasus 3.12c", "pegasus-3-12c", "Windows" },
+	{ "opera 6", "opera-6", "Windows" },
+	{ "neoplanet 5.2", "neoplanet-5-2", "Windows" },
+	{ "goldmine", "goldmine", "Windows" },
+	{ "windows 3.1", "windows-3-1-programs", "Windows" },
+	{ "mulberry", "mulberry", "Macintosh" },
+	{ "mailsmith", "mailsmith", "Macintosh" },
+	{ "groupwise", "novell-groupwise", "Windows" },
+	/* Today's programs */
+	{ "thunderbird", "thunderbird", "Windows, Macintosh, Linux" },
+	{ "mail", "apple-mail-macos", "Macintosh" },
+	{ "apple mail", "apple-mail-macos", "Macintosh" },
+	{ "outlook 365", "outlook-classic-windows", "Windows" },
+	{ "classic outlook", "outlook-classic-windows", "Windows" },
+	{ "new outlook", "outlook-new-windows", "Windows" },
+	{ "outlook mac", "outlook-macos", "Macintosh" },
+	{ "ios mail", "ios-mail", "iOS" },
+	{ "ipados", "ios-mail", "iOS" },
+	{ "ipad", "ios-mail", "iOS" },
+	{ "gmail", "gmail-android", "Android" },
+	{ "android", "gmail-android", "Android" },
+	{ "thunderbird android", "thunderbird-android", "Android" },
+	{ "k-9 mail", "thunderbird-android", "Android" },
 };
 
 START_TEST(embedded_kb_is_clean)
@@ -146,10 +210,14 @@ START_TEST(required_programs)
 	for (size_t i = 0; i < ARRAY_LEN(required); i++) {
 		struct buf cand;
 		buf_init(&cand);
-		if (!kb_find(&kb, required[i], &cand))
-			buf_printf(&missing, "  '%s'%s%s\n", required[i],
+		const struct kb_program *p = kb_find(&kb, required[i].name, &cand);
+		if (!p)
+			buf_printf(&missing, "  '%s'%s%s\n", required[i].name,
 				   cand.len ? " is ambiguous: " : " has no entry",
 				   buf_cstr(&cand));
+		else if (strcmp(p->id, required[i].id) || strcmp(p->platform, required[i].platform))
+			buf_printf(&missing, "  '%s' finds %s (%s), not %s (%s)\n", required[i].name,
+				   p->id, p->platform, required[i].id, required[i].platform);
 		buf_free(&cand);
 	}
 	ck_assert_msg(missing.len == 0, "programs the knowledge base must know:\n%s",
