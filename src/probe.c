@@ -218,8 +218,13 @@ static void fail(struct probe *p, enum fail_kind kind, const char *fmt, ...)
 static void fail(struct probe *p, enum fail_kind kind, const char *fmt, ...)
 {
 	struct port_result *r = p->res;
-	if (r->fail != FAIL_NONE && r->error)
-		return; /* the first cause is the one that matters */
+	if (r->fail != FAIL_NONE && r->error) {
+		/* The first cause is the one that matters; the driver (a failed
+		 * send, say) gave it without the state, which is ours to say. */
+		if (r->fail_state == PS_DONE)
+			r->fail_state = (int)p->state;
+		return;
+	}
 	r->fail = kind;
 	r->fail_state = (int)p->state;
 	va_list ap;
@@ -373,7 +378,10 @@ static void advance(struct probe *p)
 		case STEP_MECH_TESTS: {
 			const struct ehlo_caps *c = p->pre_tls_tests ? &res->caps_before
 								     : caps_now(p);
-			if (o && o->try_mechanisms && p->mech_next < c->nmech &&
+			/* In clear after a refused STARTTLS, the mechanisms were
+			 * tried already, before the STARTTLS. */
+			bool tried = p->pre_tls_tests_done && !p->pre_tls_tests && !res->tls.ok;
+			if (o && o->try_mechanisms && !tried && p->mech_next < c->nmech &&
 			    res->nmech_tests < MAX_MECH_TESTS) {
 				struct mech_test *t = &res->mech_tests[res->nmech_tests++];
 				const char *name = c->mech_names[p->mech_next++];
@@ -533,6 +541,15 @@ static void on_starttls(struct probe *p, const struct reply *r, uint64_t now)
 				      r->code, escaped(p, r->lines[0]));
 	if (r->code == 421) {
 		stop_on_reply(p, PS_STARTTLS, r, "STARTTLS");
+		return;
+	}
+	if (p->injection_probe) {
+		/* No upgrade, so nothing to test; the HELP sent with STARTTLS
+		 * is still to be answered in clear, and no step may take that
+		 * answer for its own. */
+		res->injection_error = arena_printf(p->arena, "STARTTLS refused: %d %s",
+						    r->code, escaped(p, r->lines[0]));
+		quit(p);
 		return;
 	}
 	/* Still a clear-text session: the steps show what it allows. */

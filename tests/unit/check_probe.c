@@ -213,6 +213,16 @@ static void check_trials_both_sides(const struct port_result *res)
 	ck_assert_uint_eq(res->caps_after.nmech, 2);
 }
 
+/* The clear-text trials ran once, before the refused STARTTLS: not again. */
+static void check_trials_once_in_clear(const struct port_result *res)
+{
+	ck_assert_uint_eq(res->nmech_tests, 1);
+	ck_assert_str_eq(res->mech_tests[0].mech, "PLAIN");
+	ck_assert(res->mech_tests[0].before_tls);
+	ck_assert_int_eq(res->starttls_code, 454);
+	ck_assert(!res->tls.ok);
+}
+
 static void check_trials_with_relay(const struct port_result *res)
 {
 	ck_assert(res->relay.done && res->relay.pipelined);
@@ -246,6 +256,16 @@ static void check_injection_help_refused(const struct port_result *res)
 {
 	ck_assert(res->injection_tested && res->injection_vulnerable);
 	ck_assert_int_eq(res->injection_code, 502);
+}
+
+/* STARTTLS refused on the injection connection: nothing tested, and the
+ * HELP's clear-text answer is taken by no step (the session just quits). */
+static void check_injection_starttls_refused(const struct port_result *res)
+{
+	ck_assert(!res->injection_vulnerable);
+	ck_assert_int_eq(res->injection_code, 0);
+	ck_assert_str_eq(res->injection_error, "STARTTLS refused: 454 4.7.0 TLS not available");
+	ck_assert_int_eq(res->relay.mail_code, 0);
 }
 
 static void check_injection_untestable(const struct port_result *res)
@@ -315,10 +335,11 @@ static void check_cut_short(const struct port_result *res)
 
 static void check_send_failed(const struct port_result *res)
 {
-	/* The driver's cause and sentence stay. (fail_state is not checked:
-	 * fail() keeps the first error and returns before recording the
-	 * state, so it stays PS_DONE.) */
+	/* The driver's cause and sentence stay, and the state it happened in
+	 * is recorded (the EHLO was being sent): a connection lost
+	 * mid-session, not after QUIT. */
 	ck_assert_int_eq(res->fail, FAIL_CLOSED);
+	ck_assert_int_eq(res->fail_state, PS_EHLO);
 	ck_assert_str_eq(res->error, "sending failed: Broken pipe");
 	ck_assert(!res->completed);
 }
@@ -842,6 +863,22 @@ static const struct script scripts[] = {
 		CLEAR_OPENING,
 		S(EV_REPLY, EHLO_PLAIN, PS_DONE, ACT_QUIT, "QUIT"),
 	}, .nsteps = 3, .end = COMPLETED, .check = check_injection_untestable },
+	{ .name = "injection test, STARTTLS refused: quit, the HELP's answer is nobody's",
+	  .mode = MODE_STARTTLS, .opts = &relay_only, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "454 4.7.0 TLS not available\r\n", PS_DONE, ACT_QUIT, "QUIT"),
+	}, .nsteps = 4, .end = COMPLETED, .check = check_injection_starttls_refused },
+	{ .name = "mechanism trials before a refused STARTTLS are not repeated in clear",
+	  .mode = MODE_STARTTLS, .opts = &trials, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, "250-mail.test\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n", PS_MECH_TRY,
+		  ACT_SEND, "AUTH PLAIN"),
+		S(EV_REPLY, "334 \r\n", PS_MECH_CANCEL, ACT_SEND, "*"),
+		S(EV_REPLY, "501 5.7.0 Authentication aborted\r\n", PS_STARTTLS, ACT_SEND,
+		  "STARTTLS"),
+		S(EV_REPLY, "454 4.7.0 TLS not available\r\n", PS_DONE, ACT_QUIT, "QUIT"),
+	}, .nsteps = 6, .end = COMPLETED, .check = check_trials_once_in_clear },
 };
 
 static struct reply_parser P;
