@@ -32,7 +32,8 @@ struct tb_guess {
 	enum security security;
 	const char *auth;        /* Thunderbird's label for the method */
 	bool works;              /* the probe found this setting working */
-	bool weaker;             /* less secure than the recommendation */
+	bool weaker;             /* in clear while an encrypted path works, or on
+				    port 25 while another port works as well */
 	const char *verdict;     /* one sentence */
 	const char *notes[TB_MAX_NOTES];
 	size_t nnotes;

@@ -298,7 +298,14 @@ static char *reply_lines_text(const char *input, const struct found_reply *f,
 				p++;
 		}
 	}
-	char *s = arena_strndup(a, buf_cstr(&b), b.len);
+	/* No blank at either end ("5.7.1 denied" leaves " denied"). */
+	const char *t = buf_cstr(&b);
+	size_t n = b.len;
+	while (n && (*t == ' ' || *t == '\t'))
+		t++, n--;
+	while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+		n--;
+	char *s = arena_strndup(a, t, n);
 	buf_free(&b);
 	return s;
 }
