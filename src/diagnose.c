@@ -244,10 +244,27 @@ static void rule_session(struct ctx *c, const struct port_result *r)
 	case FAIL_TIMEOUT:
 		if (r->fail_state == PS_GREETING && !r->greeting_code &&
 		    other_service(r->sniff_text)) {
+			/* Quote 60 characters at most, never half an escape,
+			 * and say when the quote is cut. */
+			const char *t = r->sniff_text;
+			size_t len = strlen(t), keep = 0;
+			while (t[keep]) {
+				size_t step = t[keep] != '\\' || !t[keep + 1] ? 1
+					: t[keep + 1] == 'x' ? 4 : 2;
+				if (step > len - keep)
+					step = len - keep;
+				if (keep + step > 60)
+					break;
+				keep += step;
+			}
+			char more[64] = "";
+			if (keep < len)
+				snprintf(more, sizeof more, ", the first %zu of %zu characters",
+					 keep, len);
 			emit(c, "not-smtp", unless_other_path(c, SEV_WARNING), r,
 			     "port %d says nothing until spoken to and then answers like %s "
-			     "('%.60s'): it is not an SMTP port", r->port,
-			     other_service(r->sniff_text), r->sniff_text);
+			     "('%.*s%s'%s): it is not an SMTP port", r->port, other_service(t),
+			     (int)keep, t, keep < len ? "..." : "", more);
 			break;
 		}
 		emit(c, "session-timeout", unless_other_path(c, SEV_WARNING), r,

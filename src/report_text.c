@@ -411,21 +411,25 @@ static void reply_line(struct buf *b, int code, const char *enh, const char *tex
 			buf_putc(b, *p);
 }
 
+/*
+ * The ADDRESS column is as wide as the longest IPv4 address. A longer
+ * address (IPv6) gets a line of its own, with the rest of the row below
+ * it, so that no row grows past 80 columns.
+ */
+#define ADDRESS_COLUMN 15
+
 static void port_table(const struct host_result *h, struct buf *out)
 {
 	if (h->nports == 0)
 		return;
-	int aw = 15;
-	for (size_t i = 0; i < h->nports; i++)
-		if ((int)strlen(h->ports[i].address) > aw)
-			aw = (int)strlen(h->ports[i].address);
+	const int aw = ADDRESS_COLUMN;
 	buf_printf(out, "\nPORT  %-*s CONNECT   SECURITY  TLS      CERT   AUTH before -> after\n",
 		   aw, "ADDRESS");
 	for (size_t i = 0; i < h->nports; i++) {
 		const struct port_result *r = &h->ports[i];
 		if (h->nservers > 1 && r->server && (i == 0 || !same_server(&h->ports[i - 1], r)))
-			buf_printf(out, "%s\n", r->server);
-		char conn[10], cert[7], tlsv[9];
+			wrap(out, r->server, 0, 2);
+		char conn[32], cert[32];
 		if (r->connected)
 			snprintf(conn, sizeof conn, "%.1fms", ms(r->timing_us[PH_CONNECT]));
 		else
@@ -435,7 +439,7 @@ static void port_table(const struct host_result *h, struct buf *out)
 			snprintf(cert, sizeof cert, "%ldd", r->tls.cert.days_left);
 		else
 			snprintf(cert, sizeof cert, "-");
-		snprintf(tlsv, sizeof tlsv, "%s", r->tls.ok && r->tls.version ? r->tls.version : "-");
+		const char *tlsv = r->tls.ok && r->tls.version ? r->tls.version : "-";
 		struct buf auth;
 		buf_init(&auth);
 		if (r->mode == MODE_STARTTLS)
@@ -444,11 +448,21 @@ static void port_table(const struct host_result *h, struct buf *out)
 			buf_puts(&auth, "(tls)");
 		buf_puts(&auth, " -> ");
 		mech_text(&auth, &r->caps_after);
-		char line[200];
-		int n = snprintf(line, sizeof line, "%-5d %-*s %-9s %-9s %-8s %-6s ",
-				 r->port, aw, r->address, conn, security_text(r), tlsv, cert);
-		buf_append(out, line, (size_t)n);
-		wrap(out, buf_cstr(&auth), (size_t)n, (size_t)n);
+		bool own_line = strlen(r->address) > (size_t)aw;
+		if (own_line) {
+			buf_printf(out, "%-5d ", r->port);
+			wrap(out, r->address, 6, 6);
+		}
+		char port[16] = "";
+		if (!own_line)
+			snprintf(port, sizeof port, "%d", r->port);
+		size_t start = out->len;
+		buf_printf(out, "%-5s %-*s %-9s %-9s %-8s %-6s ", port, aw,
+			   own_line ? "" : r->address, conn, security_text(r), tlsv, cert);
+		size_t n = out->len - start;
+		/* Hang the AUTH column under itself; a row made wide by an
+		 * unusual value wraps it under the start of the row instead. */
+		wrap(out, buf_cstr(&auth), n, n + 20 <= WIDTH ? n : 6);
 		buf_free(&auth);
 
 		/* What else a ticket needs, with the server's own words. */
@@ -495,12 +509,16 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 		       bool verbose, struct buf *out)
 {
 	buf_putc(out, '\n');
+	struct buf title;
+	buf_init(&title);
 	if (h->nservers > 1 && r->server)
-		buf_printf(out, "%s ", r->server);
-	buf_printf(out, "%s %d (%s), %s%s\n", h->nservers > 1 && r->server ? "port" : "Port",
+		buf_printf(&title, "%s ", r->server);
+	buf_printf(&title, "%s %d (%s), %s%s", h->nservers > 1 && r->server ? "port" : "Port",
 		   r->port, r->address,
 		   r->mode == MODE_TLS ? "implicit TLS" : "STARTTLS",
 		   r->mode != r->mode_requested ? " (switched: the port speaks the other mode)" : "");
+	wrap(out, buf_cstr(&title), 0, 2);
+	buf_free(&title);
 	if (!r->connected) {
 		field(out, "connect", r->error ? r->error : "failed", false);
 		return;
@@ -662,11 +680,27 @@ static void paint(struct buf *out, const char *code, const char *text)
 		buf_puts(out, text);
 }
 
+/* A heading, made ASCII and wrapped like the rest (names in the knowledge
+ * base can be long); on a terminal every line of it is bold. */
 static void heading(struct buf *out, const char *text)
 {
+	struct buf a, w;
+	buf_init(&a);
+	buf_init(&w);
+	ascii_text(&a, text);
+	wrap(&w, buf_cstr(&a), 0, 2);
 	buf_putc(out, '\n');
-	paint(out, "1", text);
-	buf_putc(out, '\n');
+	for (const char *p = buf_cstr(&w); *p; ) {
+		size_t len = strcspn(p, "\n");
+		if (use_color)
+			buf_printf(out, "\033[1m%.*s\033[0m", (int)len, p);
+		else
+			buf_append(out, p, len);
+		buf_putc(out, '\n');
+		p += len + (p[len] == '\n');
+	}
+	buf_free(&a);
+	buf_free(&w);
 }
 
 static void findings(const struct diagnosis *d, struct buf *out)
@@ -744,9 +778,10 @@ static void client_steps(const struct host_result *h, const struct diagnosis *d,
 	advice_for(p, h, d, &a, &adv);
 	struct buf title;
 	buf_init(&title);
-	buf_printf(&title, "Steps for %s (%s)", p->name, p->platform);
+	buf_printf(&title, "Steps for %s", p->name);
 	heading(out, buf_cstr(&title));
 	buf_free(&title);
+	field(out, "platform", p->platform, false);
 	if (!adv.possible) {
 		field(out, "cannot", adv.reason ? adv.reason : "no working setup", false);
 		list_field(out, "instead", &p->upgrade);
@@ -791,8 +826,9 @@ static void client_pointers(const struct host_result *h, const struct diagnosis 
 		struct advice adv;
 		advice_for(p, h, d, &a, &adv);
 		if (!header) {
-			buf_puts(out, "\nWhere to set this in common programs (--client NAME gives "
-				 "the steps; --list-clients lists the programs)\n");
+			heading(out, "Where to set this in common programs");
+			buf_puts(out, "  (--client NAME gives the steps; --list-clients lists "
+				 "the programs)\n");
 			header = true;
 		}
 		struct buf line;
@@ -815,16 +851,34 @@ static void client_pointers(const struct host_result *h, const struct diagnosis 
 	arena_free(&a);
 }
 
+/*
+ * Two lines a program, so that nothing is cut and the list fits 80
+ * columns: the id (what --client takes), what the program can do and its
+ * platforms; then its name, indented.
+ */
 void report_clients_text(const struct kb *kb, struct buf *out)
 {
-	buf_puts(out, "ID                              PLATFORM    AUTH TLS  STARTTLS  NAME\n");
 	static const char *const able[] = { "no", "yes", "?" };
+	int iw = 2;
+	for (size_t i = 0; i < kb->n; i++)
+		if ((int)strlen(kb->programs[i].id) > iw)
+			iw = (int)strlen(kb->programs[i].id);
+	buf_printf(out, "%-*s AUTH TLS  STARTTLS  PLATFORM\n    NAME\n", iw, "ID");
 	for (size_t i = 0; i < kb->n; i++) {
 		const struct kb_program *p = &kb->programs[i];
-		char plat[12];
-		snprintf(plat, sizeof plat, "%s", p->platform);
-		buf_printf(out, "%-31s %-11s %-4s %-4s %-9s %s\n", p->id, plat,
-			   p->auth ? "yes" : "no", able[p->tls], able[p->starttls], p->name);
+		struct buf t;
+		buf_init(&t);
+		size_t start = out->len;
+		buf_printf(out, "%-*s %-4s %-4s %-9s ", iw, p->id, p->auth ? "yes" : "no",
+			   able[p->tls], able[p->starttls]);
+		size_t n = out->len - start;
+		ascii_text(&t, p->platform);
+		wrap(out, buf_cstr(&t), n, n + 20 <= WIDTH ? n : 4);
+		buf_reset(&t);
+		ascii_text(&t, p->name);
+		buf_puts(out, "    ");
+		wrap(out, buf_cstr(&t), 4, 6);
+		buf_free(&t);
 	}
 }
 
@@ -895,9 +949,10 @@ void report_explain_text(const char *input, const struct explanation *e, struct 
 	if (e->client_code)
 		fieldf(out, "error code", "%s", e->client_code);
 	if (!e->recognised) {
-		buf_puts(out, "\nsmtpcheck does not recognise this text. Paste the server's "
-			 "reply with its three-digit code (for example \"550 5.7.1 ...\"), or "
-			 "the error number the mail program showed.\n");
+		buf_putc(out, '\n');
+		wrap(out, "smtpcheck does not recognise this text. Paste the server's "
+		     "reply with its three-digit code (for example \"550 5.7.1 ...\"), or "
+		     "the error number the mail program showed.", 0, 0);
 		return;
 	}
 	findings(&e->d, out);

@@ -872,6 +872,42 @@ def checker_reports(stderr):
     return [("no memory-checker report on stderr", line.strip()[:300])]
 
 
+REPORT_WIDTH = 80
+
+
+def _given(args, *names):
+    """True when args hold one of the long options NAMES (or a prefix that
+    getopt_long would take for it, "--verb"), or -v in a bundle ("-4v")."""
+    for a in args:
+        if a == "--":
+            break
+        key = a.split("=", 1)[0]
+        if key.startswith("--") and len(key) > 3 and any(n.startswith(key) for n in names):
+            return True
+        if "--verbose" in names and re.fullmatch(r"-[46vVh]*v[46vVh]*", a):
+            return True
+    return False
+
+
+def width_checks(lines, args):
+    """The text report (and --list-clients) fits 80 columns, counted in
+    characters of the decoded output. Status lines (one per host, with the
+    perfdata) are exempt, and runs with -v are not checked: the transcript
+    is a protocol record, not the report."""
+    if _given(args, "--json", "--prometheus"):
+        return []
+    report = lines and lines[0].startswith("SMTPCHECK ") and not _given(args, "--verbose")
+    if not report and not _given(args, "--list-clients"):
+        return []
+    long = [(n, l) for n, l in enumerate(lines, 1)
+            if len(l) > REPORT_WIDTH and not STATUS_LINE.match(l)]
+    if not long:
+        return []
+    n, l = long[0]
+    return [(f"contract: every text report line fits {REPORT_WIDTH} columns",
+             f"{len(long)} line(s) longer, first line {n} ({len(l)} columns): {l[:120]!r}")]
+
+
 def contract_checks(stdout, exit_code, args):
     """-> list of (what, reason): the status line and JSON contracts."""
     failures = []

@@ -998,6 +998,11 @@ def check_checker_contracts():
     expect(sc.contract_checks(ok, 0, []) == [], "exit 0 with an OK line passes")
     for code in (99, 98, 23, -11, 4):
         expect(sc.contract_checks(ok, code, []), f"exit {code} must fail the contract")
+    wide = ok.replace("fine", "x" * 90) + "  \u00e9" * 26 + "\n"   # 78 characters, 104 bytes
+    expect(sc.contract_checks(wide, 0, []) == [], "status line and 78 characters pass")
+    for args in ([], ["-4v"], ["--json"]):
+        fails = sc.width_checks((wide + "y" * 81).splitlines(), args)
+        expect(bool(fails) == (args == []), f"81-column report line with {args}: {fails}")
     expect(sc.checker_reports("warning: x\n") == [], "a plain stderr line is no report")
     for text in ["==4242== Invalid read of size 8\n",
                  "x\n==1== 16 bytes in 1 blocks are definitely lost\n",
