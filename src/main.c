@@ -168,8 +168,11 @@ int main(int argc, char **argv)
 	}
 
 	if (cfg.list_findings) {
-		for (const struct finding_info *f = finding_catalogue; f->id; f++)
-			printf("%-28s %s\n", f->id, f->meaning);
+		struct buf out;
+		buf_init(&out);
+		report_findings_text(&out);
+		write_out(&out);
+		buf_free(&out);
 		config_free(&cfg);
 		buf_free(&err);
 		return 0;

@@ -37,6 +37,8 @@ void report_prometheus(const struct host_result *h, const struct diagnosis *d,
 
 /* --list-clients */
 void report_clients_text(const struct kb *kb, struct buf *out);
+/* --list-findings: every finding id and its meaning, within 80 columns. */
+void report_findings_text(struct buf *out);
 void report_clients_json(const struct kb *kb, struct buf *out);
 
 const char *phase_key(enum phase ph);

@@ -18,6 +18,7 @@
 #include "autoconfig.h"
 #include "dns.h"
 #include "explain.h"
+#include "findings.h"
 #include "interpret.h"
 #include "probe.h"
 
@@ -893,7 +894,7 @@ static void thunderbird_guess(const struct host_result *h, const struct diagnosi
 		return;
 	}
 	heading(out, "Thunderbird's automatic setup (when it has to guess)");
-	field(out, g.works ? "verdict" : "warning", g.verdict, false);
+	field(out, g.works && !g.weaker ? "verdict" : "warning", g.verdict, false);
 	for (size_t i = 0; i < g.nnotes; i++)
 		field(out, i ? "" : "note", g.notes[i], false);
 	arena_free(&a);
@@ -956,4 +957,13 @@ void report_explain_text(const char *input, const struct explanation *e, struct 
 		return;
 	}
 	findings(&e->d, out);
+}
+
+void report_findings_text(struct buf *out)
+{
+	for (const struct finding_info *f = finding_catalogue; f->id; f++) {
+		size_t start = out->len;
+		buf_printf(out, "%-28s ", f->id);
+		wrap(out, f->meaning, out->len - start, 29);
+	}
 }

@@ -897,7 +897,7 @@ def width_checks(lines, args):
     if _given(args, "--json", "--prometheus"):
         return []
     report = lines and lines[0].startswith("SMTPCHECK ") and not _given(args, "--verbose")
-    if not report and not _given(args, "--list-clients"):
+    if not report and not _given(args, "--list-clients", "--list-findings"):
         return []
     long = [(n, l) for n, l in enumerate(lines, 1)
             if len(l) > REPORT_WIDTH and not STATUS_LINE.match(l)]
