@@ -163,6 +163,10 @@ FUZZ_OBJS = $(filter-out build-fuzz/main.o,$(SRCS:src/%.c=build-fuzz/%.o)) build
 
 fuzz-build: $(FUZZERS:%=build-fuzz/fuzz_%)
 
+# Kept between runs: make would otherwise delete them as intermediate files
+# and rebuild every object for the next fuzz run.
+.SECONDARY: $(FUZZ_OBJS)
+
 build-fuzz/%.o: src/%.c | build-fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
