@@ -751,7 +751,10 @@ static bool has_tlsa(const struct dns_answer *a)
  * DANE (RFC 7672): with TLSA records for port 25, senders that use DANE
  * insist on TLS and on a certificate that matches a record. The records
  * bind only when DNSSEC vouches for them; c-ares does not validate, so
- * the resolver's AD bit is all we have, and we say so.
+ * the resolver's AD bit is all we have, and we say so. With it the match
+ * decided tls.verified (tls_dane_check); without it the certificate was
+ * judged by the CAs (rule_cert) and a match is only information: anyone
+ * on the path could have written the records.
  */
 static void rule_dane(struct ctx *c, const struct port_result *r)
 {
@@ -783,15 +786,23 @@ static void rule_dane(struct ctx *c, const struct port_result *r)
 		     trust);
 		return;
 	}
-	if (r->dane_match)
-		emit(c, "dane-ok", SEV_OK, r, "port %d: %s (DANE, _25._tcp.%s); %s", r->port,
-		     r->dane_detail ? r->dane_detail : "a TLSA record matches", sr->name, trust);
+	if (r->dane_match && r->dane_authoritative)
+		emit(c, "dane-ok", SEV_OK, r, "port %d: %s (DANE, _25._tcp.%s); %s, so the "
+		     "certificate is trusted by this match%s%s%s", r->port, r->dane_detail,
+		     sr->name, trust, r->tls.pkix_verified ? "" : " (the CAs alone would not: ",
+		     r->tls.pkix_verified ? "" : r->tls.pkix_error ? r->tls.pkix_error : "?",
+		     r->tls.pkix_verified ? "" : ")");
+	else if (r->dane_match)
+		emit(c, "dane-ok", SEV_INFO, r, "port %d: %s (DANE, _25._tcp.%s); but %s, and "
+		     "an unvalidated match proves nothing: the certificate is judged by the "
+		     "CAs and the host name", r->port, r->dane_detail, sr->name, trust);
 	else
 		emit(c, "dane-mismatch", bad, r,
-		     "port %d: the certificate matches none of the TLSA records of "
-		     "_25._tcp.%s: senders that use DANE will not deliver mail here "
-		     "(a new certificate without a new TLSA record?); %s", r->port, sr->name,
-		     trust);
+		     "port %d: %s (_25._tcp.%s): senders that use DANE will not deliver mail "
+		     "here (a new certificate without a new TLSA record?); %s%s", r->port,
+		     r->dane_detail ? r->dane_detail : "no TLSA record matches", sr->name, trust,
+		     sr->tlsa->ad ? "" : ", so this says nothing about the certificate, "
+		     "which is judged by the CAs and the host name");
 }
 
 typedef void (*port_rule_fn)(struct ctx *, const struct port_result *);

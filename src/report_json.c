@@ -122,6 +122,10 @@ static void tls(struct json *j, const struct tls_result *t)
 	json_bool(j, t->ok && t->verified);
 	json_key(j, "verify_error");
 	json_string(j, t->ok ? t->verify_error : NULL);
+	json_key(j, "pkix_verified");
+	json_bool(j, t->ok && t->pkix_verified);
+	json_key(j, "pkix_error");
+	json_string(j, t->ok ? t->pkix_error : NULL);
 	json_key(j, "error");
 	json_string(j, t->error);
 	json_key(j, "injected_plaintext");
@@ -372,6 +376,8 @@ static void port(struct json *j, const struct host_result *h, const struct port_
 		json_int(j, (long long)r->dane_usable);
 		json_key(j, "ad");
 		json_bool(j, r->dane_ad);
+		json_key(j, "authoritative");
+		json_bool(j, r->dane_authoritative);
 		json_key(j, "detail");
 		json_string(j, r->dane_detail);
 		json_object_end(j);

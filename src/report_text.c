@@ -554,13 +554,20 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 				fieldf(out, "expires", "%s (%ld days)", c->not_after ? c->not_after : "?",
 				       c->days_left);
 			}
-			fieldf(out, "verified", "%s%s", r->tls.verified ? "yes"
+			/* Validated TLSA records decide; say what the CAs alone said. */
+			bool by_ca_differs = r->dane_authoritative &&
+					     r->tls.pkix_verified != r->tls.verified;
+			fieldf(out, "verified", "%s%s%s%s", r->tls.verified ? "yes"
 			       : r->tls.verify_error ? r->tls.verify_error : "no",
-			       r->tls.verified && r->dane_match ? " (by DANE: TLSA record)" : "");
+			       r->dane_authoritative ? " (by DANE: DNSSEC-validated TLSA)" : "",
+			       by_ca_differs ? "; by the CAs alone: " : "",
+			       !by_ca_differs ? "" : r->tls.pkix_verified ? "yes"
+			       : r->tls.pkix_error ? r->tls.pkix_error : "no");
 			if (r->dane_checked)
 				fieldf(out, "DANE", "%s%s%s", r->dane_match ? "match: " : "no match: ",
 				       r->dane_detail ? r->dane_detail : "",
-				       r->dane_ad ? "" : " (TLSA answer not DNSSEC-validated)");
+				       r->dane_ad ? "" : " (TLSA answer not DNSSEC-validated: "
+				       "information only)");
 		} else {
 			fieldf(out, "TLS", "failed: %s", r->tls.error ? r->tls.error : "unknown error");
 		}

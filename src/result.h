@@ -90,9 +90,13 @@ struct tls_result {
 	bool ok;               /* handshake completed */
 	char *version;         /* "TLSv1.3" */
 	char *cipher;
-	bool verified;         /* chain and name both good */
+	bool verified;         /* chain and name both good (or DANE, see below) */
 	unsigned verify_flags; /* enum verify_flag */
 	char *verify_error;    /* OpenSSL's words for the first problem */
+	/* When validated TLSA records decided (port_result.dane_authoritative),
+	 * what the CA store and the host name alone said. */
+	bool pkix_verified;
+	char *pkix_error;
 	char *error;           /* why the handshake failed */
 	struct cert_info cert;
 	char *injected;        /* plaintext after the STARTTLS 220, escaped */
@@ -228,6 +232,7 @@ struct port_result {
 	bool dane_checked;
 	bool dane_match;
 	bool dane_ad;                  /* the TLSA answer had the AD bit */
+	bool dane_authoritative;       /* AD and a usable record: DANE set tls.verified */
 	size_t dane_usable;            /* TLSA records OpenSSL could use */
 	char *dane_detail;             /* which record matched, or why none */
 

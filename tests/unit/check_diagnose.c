@@ -698,7 +698,9 @@ struct dnscase {
 };
 
 static const struct dnscase dnscases[] = {
-	{ "DANE matches", false, true, true, true, false, STATUS_OK, "dane-ok", SEV_OK,
+	{ "DANE matches without AD: information", false, true, true, true, false, STATUS_OK,
+	  "dane-ok", SEV_INFO, "dane-mismatch" },
+	{ "DANE matches with AD", true, true, true, true, false, STATUS_OK, "dane-ok", SEV_OK,
 	  "dane-mismatch" },
 	{ "DANE mismatch without AD is a warning", false, false, true, true, false,
 	  STATUS_WARNING, "dane-mismatch", SEV_WARNING, "dane-ok" },
@@ -757,6 +759,8 @@ START_TEST(discovery_rules)
 	h.ports[0].dane_checked = true;
 	h.ports[0].dane_match = t->dane_match;
 	h.ports[0].dane_ad = t->ad;
+	h.ports[0].dane_authoritative = t->ad;
+	h.ports[0].dane_detail = "TLSA 3 1 1 matches the server's certificate";
 	h.ports[0].dane_usable = 1;
 	h.nports = 1;
 	if (t->srv_target_resolves || t->submission_works) {
