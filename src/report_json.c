@@ -520,6 +520,10 @@ static void dns_object(struct json *j, const struct host_result *h)
 	json_bool(j, h->guessed);
 	json_key(j, "submission_not_offered");
 	json_bool(j, h->submission_not_offered);
+	json_key(j, "srv_lookup_failed");
+	json_bool(j, h->srv_lookup_failed);
+	json_key(j, "mx_lookup_failed");
+	json_bool(j, h->mx_lookup_failed);
 	json_key(j, "answers");
 	json_array_begin(j);
 	for (size_t i = 0; i < h->nanswers; i++) {

@@ -258,8 +258,10 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 		buf_printf(&addrs, "%s%s", i ? ", " : "", h->addrs[i]);
 	if (h->discovery) {
 		fieldf(out, "domain", "%s (servers %s)", h->domain,
-		       !h->dns_ok ? "not found" : h->guessed
-		       ? "guessed: no SRV records" : "named by SRV records");
+		       !h->dns_ok ? "not found"
+		       : h->guessed && h->srv_lookup_failed ? "guessed: the SRV lookup failed"
+		       : h->guessed ? "guessed: no SRV records"
+		       : "named by SRV records");
 		if (!h->dns_ok)
 			field(out, "problem", h->dns_error ? h->dns_error : "DNS failed", false);
 		for (size_t i = 0; i < h->nservers; i++) {

@@ -288,6 +288,9 @@ struct host_result {
 	char *domain;
 	bool guessed;                  /* no SRV: the servers are a guess */
 	bool submission_not_offered;   /* both SRV answers are "." (RFC 6186) */
+	bool discovery_failed;         /* no usable answer: dns_error says why */
+	bool srv_lookup_failed;        /* an SRV question got no answer (SERVFAIL ...) */
+	bool mx_lookup_failed;         /* so did the MX question */
 	struct server_result *servers;
 	size_t nservers;
 	struct dns_answer **answers;   /* SRV, MX, TLSA, PTR answers, in order */

@@ -275,6 +275,7 @@ static void host_deadline(void *arg)
 			buf_printf(&b, "%sSRV _submission._tcp.%s", b.len ? ", " : "", h->res.domain);
 		if (!h->mx)
 			buf_printf(&b, "%sMX %s", b.len ? ", " : "", h->res.domain);
+		h->res.discovery_failed = true;
 		h->res.dns_ok = false;
 		h->res.dns_status = ARES_ETIMEOUT;
 		h->res.dns_error = arena_printf(&h->arena,
@@ -683,16 +684,19 @@ static void plan_servers(struct host *h)
 	struct dns_answer *srvs[2] = { h->srv_tls, h->srv_starttls };
 	bool srv = usable_srv(h->srv_tls) || usable_srv(h->srv_starttls);
 
-	/* Nothing answered for the domain itself: that is the outage. */
-	struct dns_answer *all[3] = { h->srv_tls, h->srv_starttls, h->mx };
-	int nx = 0, fail = 0;
-	for (int i = 0; i < 3; i++) {
-		nx += all[i]->rcode == DNS_NXDOMAIN;
-		fail += all[i]->rcode == DNS_SERVFAIL || all[i]->rcode == DNS_NO_ANSWER ||
-			all[i]->rcode == DNS_REFUSED || all[i]->rcode == DNS_BAD_ANSWER;
-	}
-	if (h->mx->rcode == DNS_NXDOMAIN || fail == 3) {
+	/*
+	 * Nothing answered for the domain itself: that is the outage. A
+	 * question that failed alone leaves its answer unknown, not empty:
+	 * diagnosis names it (rule_discovery_lookups).
+	 */
+	h->res.srv_lookup_failed = dns_answer_failed(h->srv_tls) ||
+				   dns_answer_failed(h->srv_starttls);
+	h->res.mx_lookup_failed = dns_answer_failed(h->mx);
+	if (h->mx->rcode == DNS_NXDOMAIN || (h->res.mx_lookup_failed &&
+					     dns_answer_failed(h->srv_tls) &&
+					     dns_answer_failed(h->srv_starttls))) {
 		const struct dns_answer *why = h->mx;
+		h->res.discovery_failed = true;
 		h->res.dns_ok = false;
 		h->res.dns_status = why->rcode == DNS_NXDOMAIN ? ARES_ENOTFOUND
 				  : why->rcode == DNS_SERVFAIL ? ARES_ESERVFAIL
@@ -705,7 +709,6 @@ static void plan_servers(struct host *h)
 			h->res.resolvers ? h->res.resolvers : "", h->res.resolvers ? ")" : "",
 			d, dns_rcode_sentence(why->rcode), why->error ? ": " : "",
 			why->error ? why->error : "");
-		(void)nx;
 		check_done(h);
 		return;
 	}
