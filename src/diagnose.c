@@ -1012,24 +1012,26 @@ static void rule_discovery_lookups(struct ctx *c)
 		const struct dns_answer *a = srv[k];
 		if (!dns_answer_failed(a))
 			continue;
-		struct buf then;
+		struct buf then, names;
 		buf_init(&then);
+		buf_init(&names);
 		if (h->guessed) {
-			buf_puts(&then, "so the servers probed (");
-			guessed_names(h, &then);
-			buf_printf(&then, "%s) are a guess, not what DNS names",
+			guessed_names(h, &names);
+			buf_printf(&then, "and the servers probed (%s%s) are a guess, not what "
+				   "DNS names", buf_cstr(&names),
 				   usable_mx(mx) ? ", and the MX hosts" : "");
 		} else {
-			buf_printf(&then, "so only the servers named by SRV %s were probed",
+			buf_printf(&then, "and only the servers named by SRV %s were probed",
 				   srv[1 - k] ? srv[1 - k]->qname : "?");
 		}
 		emit(c, "dns-srv-failed", sev, NULL,
-		     "asking DNS%s for SRV %s got %s%s%s: whether %s names a server for "
-		     "submission %s there is unknown, %s", resolvers_words(c), a->qname,
+		     "asking DNS%s for SRV %s got %s%s%s: whether %s names a server "
+		     "for submission %s is unknown, %s", resolvers_words(c), a->qname,
 		     dns_rcode_sentence(a->rcode), a->error ? ": " : "",
 		     a->error ? a->error : "", h->domain,
 		     k == 0 ? "with implicit TLS" : "with STARTTLS", buf_cstr(&then));
 		buf_free(&then);
+		buf_free(&names);
 	}
 	if (dns_answer_failed(mx))
 		emit(c, "dns-mx-failed", sev, NULL,
