@@ -1041,6 +1041,29 @@ static void rule_discovery_lookups(struct ctx *c)
 		     mx->error ? ": " : "", mx->error ? mx->error : "");
 }
 
+/* MX hosts left out (run.c's limits): not probed, so nothing is known of them. */
+static void rule_mx_not_probed(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	if (!h->nmx_not_probed)
+		return;
+	const char *why = h->mx_not_probed[0].why;
+	for (size_t i = 1; i < h->nmx_not_probed; i++)
+		if (strcmp(h->mx_not_probed[i].why, why))
+			why = NULL; /* say each one's reason */
+	struct buf names;
+	buf_init(&names);
+	for (size_t i = 0; i < h->nmx_not_probed; i++)
+		buf_printf(&names, "%s%s%s%s%s", i ? ", " : "", h->mx_not_probed[i].name,
+			   why ? "" : " (", why ? "" : h->mx_not_probed[i].why, why ? "" : ")");
+	emit(c, "dns-mx-not-probed", SEV_INFO, NULL,
+	     "%zu of the MX hosts of %s %s not probed%s%s%s: %s, so neither their port 25 "
+	     "nor their TLSA records were checked", h->nmx_not_probed, h->domain,
+	     h->nmx_not_probed == 1 ? "was" : "were", why ? " (" : "", why ? why : "",
+	     why ? ")" : "", buf_cstr(&names));
+	buf_free(&names);
+}
+
 /* TLSA lookups that failed: DANE senders then hold the domain's mail. */
 static void rule_tlsa_lookup(struct ctx *c)
 {
@@ -1375,6 +1398,7 @@ void diagnose(const struct host_result *h, const struct diag_params *p,
 			port_rules[k](&c, &h->ports[i]);
 	rule_discovery(&c);
 	rule_discovery_lookups(&c);
+	rule_mx_not_probed(&c);
 	rule_tlsa_lookup(&c);
 	rule_paths(&c);
 	rule_spa(&c);

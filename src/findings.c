@@ -51,6 +51,8 @@ const struct finding_info finding_catalogue[] = {
 	{ "dns-mx-unresolved", "An MX record names a host that has no address in DNS.",
 	  ADVICE("The domain's DNS administrator must correct the MX record or add the "
 		 "host's A/AAAA records; other servers cannot deliver mail to it."), true },
+	{ "dns-mx-not-probed", "The domain has more MX hosts than smtpcheck probes: those beyond the limit were not checked.",
+	  NULL, false },
 	{ "dns-mx-missing", "The domain has no MX record.",
 	  ADVICE("If the domain receives mail, its DNS needs an MX record naming the "
 		 "receiving server."), true },

@@ -593,6 +593,17 @@ static void dns_object(struct json *j, const struct host_result *h)
 		json_object_end(j);
 	}
 	json_array_end(j);
+	json_key(j, "mx_not_probed");
+	json_array_begin(j);
+	for (size_t i = 0; i < h->nmx_not_probed; i++) {
+		json_object_begin(j);
+		json_key(j, "name");
+		json_string(j, h->mx_not_probed[i].name);
+		json_key(j, "reason");
+		json_string(j, h->mx_not_probed[i].why);
+		json_object_end(j);
+	}
+	json_array_end(j);
 	json_key(j, "reverse");
 	json_array_begin(j);
 	for (size_t i = 0; i < h->nptrs; i++) {

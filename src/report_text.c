@@ -281,6 +281,9 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 			field(out, i ? "" : "servers", buf_cstr(&l), false);
 			buf_free(&l);
 		}
+		for (size_t i = 0; i < h->nmx_not_probed; i++)
+			fieldf(out, "", "%s (MX): not probed: %s", h->mx_not_probed[i].name,
+			       h->mx_not_probed[i].why);
 	} else if (h->dns_ok) {
 		fieldf(out, "host", "%s (%s)%s", h->name, buf_cstr(&addrs),
 		       cfg->connect_addr ? ", address given with --connect" : "");

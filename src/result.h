@@ -256,6 +256,12 @@ enum server_source {
 	SERVER_MX          /* an MX record */
 };
 
+/* A server DNS named that was not probed, and why. */
+struct skipped_server {
+	char *name;
+	const char *why;               /* "smtpcheck probes the first 5 MX hosts ..." */
+};
+
 /* A server name probed for a host, and what its lookup gave. */
 struct server_result {
 	char *name;
@@ -293,6 +299,8 @@ struct host_result {
 	bool mx_lookup_failed;         /* so did the MX question */
 	struct server_result *servers;
 	size_t nservers;
+	struct skipped_server *mx_not_probed;  /* MX hosts beyond the limits */
+	size_t nmx_not_probed;
 	struct dns_answer **answers;   /* SRV, MX, TLSA, PTR answers, in order */
 	size_t nanswers;
 	struct ptr_result *ptrs;
