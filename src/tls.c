@@ -123,7 +123,7 @@ SSL_CTX *tls_ctx_new(const char *ca_file, struct buf *err)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
-	SSL_CTX_dane_enable(ctx);
+	SSL_CTX_dane_enable(ctx); /* for tls_dane_check's second SSL, not the handshake */
 	int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
 		 : hashed_ca_dir() ? SSL_CTX_set_default_verify_dir(ctx)
 				   : SSL_CTX_set_default_verify_paths(ctx);
@@ -403,8 +403,10 @@ void tls_dane_check(SSL *ssl, const char *host, const struct dns_answer *tlsa,
 	}
 	X509_STORE_CTX_set_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx(), dane);
 	X509_STORE_CTX_set0_dane(store, SSL_get0_dane(dane));
+	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(store);
+	X509_VERIFY_PARAM_set_auth_level(param, SSL_get_security_level(dane));
 	X509_STORE_CTX_set_default(store, "ssl_server");
-	X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(store), SSL_get0_param(dane));
+	X509_VERIFY_PARAM_set1(param, SSL_get0_param(dane));
 	X509_STORE_CTX_set_verify_cb(store, verify_cb);
 	ok = X509_verify_cert(store);
 	if (ok != 1 && !v->flags) {
