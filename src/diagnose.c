@@ -751,7 +751,10 @@ static bool has_tlsa(const struct dns_answer *a)
  * DANE (RFC 7672): with TLSA records for port 25, senders that use DANE
  * insist on TLS and on a certificate that matches a record. The records
  * bind only when DNSSEC vouches for them; c-ares does not validate, so
- * the resolver's AD bit is all we have, and we say so.
+ * the resolver's AD bit is all we have, and we say so. With it the match
+ * decided tls.verified (tls_dane_check); without it the certificate was
+ * judged by the CAs (rule_cert) and a match is only information: anyone
+ * on the path could have written the records.
  */
 static void rule_dane(struct ctx *c, const struct port_result *r)
 {
@@ -783,15 +786,23 @@ static void rule_dane(struct ctx *c, const struct port_result *r)
 		     trust);
 		return;
 	}
-	if (r->dane_match)
-		emit(c, "dane-ok", SEV_OK, r, "port %d: %s (DANE, _25._tcp.%s); %s", r->port,
-		     r->dane_detail ? r->dane_detail : "a TLSA record matches", sr->name, trust);
+	if (r->dane_match && r->dane_authoritative)
+		emit(c, "dane-ok", SEV_OK, r, "port %d: %s (DANE, _25._tcp.%s); %s, so the "
+		     "certificate is trusted by this match%s%s%s", r->port, r->dane_detail,
+		     sr->name, trust, r->tls.pkix_verified ? "" : " (the CAs alone would not: ",
+		     r->tls.pkix_verified ? "" : r->tls.pkix_error ? r->tls.pkix_error : "?",
+		     r->tls.pkix_verified ? "" : ")");
+	else if (r->dane_match)
+		emit(c, "dane-ok", SEV_INFO, r, "port %d: %s (DANE, _25._tcp.%s); but %s, and "
+		     "an unvalidated match proves nothing: the certificate is judged by the "
+		     "CAs and the host name", r->port, r->dane_detail, sr->name, trust);
 	else
 		emit(c, "dane-mismatch", bad, r,
-		     "port %d: the certificate matches none of the TLSA records of "
-		     "_25._tcp.%s: senders that use DANE will not deliver mail here "
-		     "(a new certificate without a new TLSA record?); %s", r->port, sr->name,
-		     trust);
+		     "port %d: %s (_25._tcp.%s): senders that use DANE will not deliver mail "
+		     "here (a new certificate without a new TLSA record?); %s%s", r->port,
+		     r->dane_detail ? r->dane_detail : "no TLSA record matches", sr->name, trust,
+		     sr->tlsa->ad ? "" : ", so this says nothing about the certificate, "
+		     "which is judged by the CAs and the host name");
 }
 
 typedef void (*port_rule_fn)(struct ctx *, const struct port_result *);
@@ -878,6 +889,14 @@ static bool usable_mx(const struct dns_answer *mx)
 	return false;
 }
 
+/* "smtp.example.net, mail.example.net, example.net": the servers guessed. */
+static void guessed_names(const struct host_result *h, struct buf *names)
+{
+	for (size_t i = 0; i < h->nservers; i++)
+		if (h->servers[i].source == SERVER_GUESS)
+			buf_printf(names, "%s%s", names->len ? ", " : "", h->servers[i].name);
+}
+
 /* What DNS advertises for a mail domain (USER@DOMAIN, --domain). */
 static void rule_discovery(struct ctx *c)
 {
@@ -921,16 +940,15 @@ static void rule_discovery(struct ctx *c)
 		emit(c, "dns-srv-found", SEV_OK, NULL,
 		     "DNS names the submission servers of %s (SRV, RFC 6186): %s", h->domain,
 		     buf_cstr(&b));
-	} else {
+	} else if (!h->srv_lookup_failed) {
+		/* A failed SRV question is no "none": rule_discovery_lookups. */
 		buf_puts(&b, "_submissions._tcp: ");
 		answer_words(srv[0], &b);
 		buf_puts(&b, "; _submission._tcp: ");
 		answer_words(srv[1], &b);
 		struct buf names;
 		buf_init(&names);
-		for (size_t i = 0; i < h->nservers; i++)
-			if (h->servers[i].source == SERVER_GUESS)
-				buf_printf(&names, "%s%s", names.len ? ", " : "", h->servers[i].name);
+		guessed_names(h, &names);
 		emit(c, "dns-srv-missing", SEV_INFO, NULL,
 		     "%s publishes no SRV records for mail submission (%s): the servers "
 		     "probed (%s%s) are a guess", h->domain, buf_cstr(&b), buf_cstr(&names),
@@ -966,14 +984,93 @@ static void rule_discovery(struct ctx *c)
 	buf_free(&b);
 }
 
+/* " (127.0.0.1)": the resolvers asked, for "asking DNS%s". */
+static const char *resolvers_words(const struct ctx *c)
+{
+	const char *r = c->h->resolvers;
+	return r ? arena_printf(c->a, " (%s)", r) : "";
+}
+
+/*
+ * Discovery questions that got no answer (SERVFAIL, REFUSED, a timeout):
+ * what DNS holds there is unknown, which is not the same as empty. Each
+ * is named with the resolver's answer. When all of them failed, or the
+ * domain does not exist, discovery failed as a whole and rule_dns said so.
+ */
+static void rule_discovery_lookups(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	if (!h->discovery || h->discovery_failed)
+		return;
+	const struct dns_answer *srv[2] = {
+		answer_for(h, DNS_T_SRV, "_submissions."),
+		answer_for(h, DNS_T_SRV, "_submission."),
+	};
+	const struct dns_answer *mx = answer_for(h, DNS_T_MX, NULL);
+	enum severity sev = unless_other_path(c, SEV_WARNING);
+	for (int k = 0; k < 2; k++) {
+		const struct dns_answer *a = srv[k];
+		if (!dns_answer_failed(a))
+			continue;
+		struct buf then, names;
+		buf_init(&then);
+		buf_init(&names);
+		if (h->guessed) {
+			guessed_names(h, &names);
+			buf_printf(&then, "and the servers probed (%s%s) are a guess, not what "
+				   "DNS names", buf_cstr(&names),
+				   usable_mx(mx) ? ", and the MX hosts" : "");
+		} else {
+			buf_printf(&then, "and only the servers named by SRV %s were probed",
+				   srv[1 - k] ? srv[1 - k]->qname : "?");
+		}
+		emit(c, "dns-srv-failed", sev, NULL,
+		     "asking DNS%s for SRV %s got %s%s%s: whether %s names a server "
+		     "for submission %s is unknown, %s", resolvers_words(c), a->qname,
+		     dns_rcode_sentence(a->rcode), a->error ? ": " : "",
+		     a->error ? a->error : "", h->domain,
+		     k == 0 ? "with implicit TLS" : "with STARTTLS", buf_cstr(&then));
+		buf_free(&then);
+		buf_free(&names);
+	}
+	if (dns_answer_failed(mx))
+		emit(c, "dns-mx-failed", sev, NULL,
+		     "asking DNS%s for MX %s got %s%s%s: the domain's MX hosts are unknown, "
+		     "so none was probed on port 25 and no TLSA record was checked",
+		     resolvers_words(c), mx->qname, dns_rcode_sentence(mx->rcode),
+		     mx->error ? ": " : "", mx->error ? mx->error : "");
+}
+
+/* MX hosts left out (run.c's limits): not probed, so nothing is known of them. */
+static void rule_mx_not_probed(struct ctx *c)
+{
+	const struct host_result *h = c->h;
+	if (!h->nmx_not_probed)
+		return;
+	const char *why = h->mx_not_probed[0].why;
+	for (size_t i = 1; i < h->nmx_not_probed; i++)
+		if (strcmp(h->mx_not_probed[i].why, why))
+			why = NULL; /* say each one's reason */
+	struct buf names;
+	buf_init(&names);
+	for (size_t i = 0; i < h->nmx_not_probed; i++)
+		buf_printf(&names, "%s%s%s%s%s", i ? ", " : "", h->mx_not_probed[i].name,
+			   why ? "" : " (", why ? "" : h->mx_not_probed[i].why, why ? "" : ")");
+	emit(c, "dns-mx-not-probed", SEV_INFO, NULL,
+	     "%zu of the MX hosts of %s %s not probed%s%s%s: %s, so neither their port 25 "
+	     "nor their TLSA records were checked", h->nmx_not_probed, h->domain,
+	     h->nmx_not_probed == 1 ? "was" : "were", why ? " (" : "", why ? why : "",
+	     why ? ")" : "", buf_cstr(&names));
+	buf_free(&names);
+}
+
 /* TLSA lookups that failed: DANE senders then hold the domain's mail. */
 static void rule_tlsa_lookup(struct ctx *c)
 {
 	const struct host_result *h = c->h;
 	for (size_t i = 0; i < h->nservers; i++) {
 		const struct dns_answer *a = h->servers[i].tlsa;
-		if (!a || a->rcode == DNS_NOERROR || a->rcode == DNS_NXDOMAIN ||
-		    !server_probed(h, h->servers[i].name))
+		if (!dns_answer_failed(a) || !server_probed(h, h->servers[i].name))
 			continue;
 		struct buf w;
 		buf_init(&w);
@@ -1300,6 +1397,8 @@ void diagnose(const struct host_result *h, const struct diag_params *p,
 		for (size_t k = 0; k < ARRAY_LEN(port_rules); k++)
 			port_rules[k](&c, &h->ports[i]);
 	rule_discovery(&c);
+	rule_discovery_lookups(&c);
+	rule_mx_not_probed(&c);
 	rule_tlsa_lookup(&c);
 	rule_paths(&c);
 	rule_spa(&c);

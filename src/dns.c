@@ -52,6 +52,11 @@ const char *dns_rcode_sentence(int rcode)
 	}
 }
 
+bool dns_answer_failed(const struct dns_answer *a)
+{
+	return a && a->rcode != DNS_NOERROR && a->rcode != DNS_NXDOMAIN;
+}
+
 static uint16_t get16(const unsigned char *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);

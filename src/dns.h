@@ -88,6 +88,13 @@ const char *dns_rcode_name(int rcode);
 /* "NXDOMAIN, the name does not exist": the code and what it means. */
 const char *dns_rcode_sentence(int rcode);
 
+/*
+ * The question got no answer we can use (SERVFAIL, REFUSED, FORMERR, a
+ * timeout, a malformed reply): what DNS holds is unknown. NOERROR (with or
+ * without records) and NXDOMAIN are answers. False for NULL.
+ */
+bool dns_answer_failed(const struct dns_answer *a);
+
 /* "10 mx.example.net", "0 1 587 mail.example.net", "3 1 1 ab12..." */
 char *dns_record_text(const struct dns_record *r, struct arena *a);
 

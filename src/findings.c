@@ -34,6 +34,15 @@ const struct finding_info finding_catalogue[] = {
 		 "than from this guess.",
 		 "Providers: publish _submissions._tcp and _submission._tcp SRV records so "
 		 "that mail programs find the server themselves."), true },
+	{ "dns-srv-failed", "An SRV question for mail submission got no answer (SERVFAIL, REFUSED, timeout): whether the domain names a submission server is unknown.",
+	  ADVICE("Try again later, or ask another resolver: a SERVFAIL often means broken "
+		 "DNSSEC or name servers that do not answer.",
+		 "The domain's DNS administrator must repair the zone so that mail programs "
+		 "can find the server themselves."), true },
+	{ "dns-mx-failed", "The MX question for the domain got no answer (SERVFAIL, REFUSED, timeout): its mail hosts are unknown.",
+	  ADVICE("The domain's DNS administrator must repair the zone (often its DNSSEC "
+		 "signatures): senders whose resolvers fail alike cannot deliver mail to it."),
+	  true },
 	{ "dns-srv-disabled", "An SRV record with the target '.' says that this kind of submission is not offered.",
 	  NULL, false },
 	{ "dns-srv-target-unresolved", "An SRV record names a server that has no address in DNS.",
@@ -42,6 +51,8 @@ const struct finding_info finding_catalogue[] = {
 	{ "dns-mx-unresolved", "An MX record names a host that has no address in DNS.",
 	  ADVICE("The domain's DNS administrator must correct the MX record or add the "
 		 "host's A/AAAA records; other servers cannot deliver mail to it."), true },
+	{ "dns-mx-not-probed", "The domain has more MX hosts than smtpcheck probes: those beyond the limit were not checked.",
+	  NULL, false },
 	{ "dns-mx-missing", "The domain has no MX record.",
 	  ADVICE("If the domain receives mail, its DNS needs an MX record naming the "
 		 "receiving server."), true },

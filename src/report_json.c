@@ -122,6 +122,10 @@ static void tls(struct json *j, const struct tls_result *t)
 	json_bool(j, t->ok && t->verified);
 	json_key(j, "verify_error");
 	json_string(j, t->ok ? t->verify_error : NULL);
+	json_key(j, "pkix_verified");
+	json_bool(j, t->ok && t->pkix_verified);
+	json_key(j, "pkix_error");
+	json_string(j, t->ok ? t->pkix_error : NULL);
 	json_key(j, "error");
 	json_string(j, t->error);
 	json_key(j, "injected_plaintext");
@@ -372,6 +376,8 @@ static void port(struct json *j, const struct host_result *h, const struct port_
 		json_int(j, (long long)r->dane_usable);
 		json_key(j, "ad");
 		json_bool(j, r->dane_ad);
+		json_key(j, "authoritative");
+		json_bool(j, r->dane_authoritative);
 		json_key(j, "detail");
 		json_string(j, r->dane_detail);
 		json_object_end(j);
@@ -514,6 +520,10 @@ static void dns_object(struct json *j, const struct host_result *h)
 	json_bool(j, h->guessed);
 	json_key(j, "submission_not_offered");
 	json_bool(j, h->submission_not_offered);
+	json_key(j, "srv_lookup_failed");
+	json_bool(j, h->srv_lookup_failed);
+	json_key(j, "mx_lookup_failed");
+	json_bool(j, h->mx_lookup_failed);
 	json_key(j, "answers");
 	json_array_begin(j);
 	for (size_t i = 0; i < h->nanswers; i++) {
@@ -580,6 +590,17 @@ static void dns_object(struct json *j, const struct host_result *h)
 		} else {
 			json_null(j);
 		}
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "mx_not_probed");
+	json_array_begin(j);
+	for (size_t i = 0; i < h->nmx_not_probed; i++) {
+		json_object_begin(j);
+		json_key(j, "name");
+		json_string(j, h->mx_not_probed[i].name);
+		json_key(j, "reason");
+		json_string(j, h->mx_not_probed[i].why);
 		json_object_end(j);
 	}
 	json_array_end(j);

@@ -258,8 +258,10 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 		buf_printf(&addrs, "%s%s", i ? ", " : "", h->addrs[i]);
 	if (h->discovery) {
 		fieldf(out, "domain", "%s (servers %s)", h->domain,
-		       !h->dns_ok ? "not found" : h->guessed
-		       ? "guessed: no SRV records" : "named by SRV records");
+		       !h->dns_ok ? "not found"
+		       : h->guessed && h->srv_lookup_failed ? "guessed: the SRV lookup failed"
+		       : h->guessed ? "guessed: no SRV records"
+		       : "named by SRV records");
 		if (!h->dns_ok)
 			field(out, "problem", h->dns_error ? h->dns_error : "DNS failed", false);
 		for (size_t i = 0; i < h->nservers; i++) {
@@ -279,6 +281,9 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 			field(out, i ? "" : "servers", buf_cstr(&l), false);
 			buf_free(&l);
 		}
+		for (size_t i = 0; i < h->nmx_not_probed; i++)
+			fieldf(out, "", "%s (MX): not probed: %s", h->mx_not_probed[i].name,
+			       h->mx_not_probed[i].why);
 	} else if (h->dns_ok) {
 		fieldf(out, "host", "%s (%s)%s", h->name, buf_cstr(&addrs),
 		       cfg->connect_addr ? ", address given with --connect" : "");
@@ -554,13 +559,20 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 				fieldf(out, "expires", "%s (%ld days)", c->not_after ? c->not_after : "?",
 				       c->days_left);
 			}
-			fieldf(out, "verified", "%s%s", r->tls.verified ? "yes"
+			/* Validated TLSA records decide; say what the CAs alone said. */
+			bool by_ca_differs = r->dane_authoritative &&
+					     r->tls.pkix_verified != r->tls.verified;
+			fieldf(out, "verified", "%s%s%s%s", r->tls.verified ? "yes"
 			       : r->tls.verify_error ? r->tls.verify_error : "no",
-			       r->tls.verified && r->dane_match ? " (by DANE: TLSA record)" : "");
+			       r->dane_authoritative ? " (by DANE: DNSSEC-validated TLSA)" : "",
+			       by_ca_differs ? "; by the CAs alone: " : "",
+			       !by_ca_differs ? "" : r->tls.pkix_verified ? "yes"
+			       : r->tls.pkix_error ? r->tls.pkix_error : "no");
 			if (r->dane_checked)
 				fieldf(out, "DANE", "%s%s%s", r->dane_match ? "match: " : "no match: ",
 				       r->dane_detail ? r->dane_detail : "",
-				       r->dane_ad ? "" : " (TLSA answer not DNSSEC-validated)");
+				       r->dane_ad ? "" : " (TLSA answer not DNSSEC-validated: "
+				       "information only)");
 		} else {
 			fieldf(out, "TLS", "failed: %s", r->tls.error ? r->tls.error : "unknown error");
 		}

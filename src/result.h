@@ -90,9 +90,13 @@ struct tls_result {
 	bool ok;               /* handshake completed */
 	char *version;         /* "TLSv1.3" */
 	char *cipher;
-	bool verified;         /* chain and name both good */
+	bool verified;         /* chain and name both good (or DANE, see below) */
 	unsigned verify_flags; /* enum verify_flag */
 	char *verify_error;    /* OpenSSL's words for the first problem */
+	/* When validated TLSA records decided (port_result.dane_authoritative),
+	 * what the CA store and the host name alone said. */
+	bool pkix_verified;
+	char *pkix_error;
 	char *error;           /* why the handshake failed */
 	struct cert_info cert;
 	char *injected;        /* plaintext after the STARTTLS 220, escaped */
@@ -228,6 +232,7 @@ struct port_result {
 	bool dane_checked;
 	bool dane_match;
 	bool dane_ad;                  /* the TLSA answer had the AD bit */
+	bool dane_authoritative;       /* AD and a usable record: DANE set tls.verified */
 	size_t dane_usable;            /* TLSA records OpenSSL could use */
 	char *dane_detail;             /* which record matched, or why none */
 
@@ -249,6 +254,12 @@ enum server_source {
 	SERVER_SRV,        /* an SRV record (RFC 6186 / RFC 8314) */
 	SERVER_GUESS,      /* a usual name (smtp.DOMAIN, mail.DOMAIN) */
 	SERVER_MX          /* an MX record */
+};
+
+/* A server DNS named that was not probed, and why. */
+struct skipped_server {
+	char *name;
+	const char *why;               /* "smtpcheck probes the first 5 MX hosts ..." */
 };
 
 /* A server name probed for a host, and what its lookup gave. */
@@ -283,8 +294,13 @@ struct host_result {
 	char *domain;
 	bool guessed;                  /* no SRV: the servers are a guess */
 	bool submission_not_offered;   /* both SRV answers are "." (RFC 6186) */
+	bool discovery_failed;         /* no usable answer: dns_error says why */
+	bool srv_lookup_failed;        /* an SRV question got no answer (SERVFAIL ...) */
+	bool mx_lookup_failed;         /* so did the MX question */
 	struct server_result *servers;
 	size_t nservers;
+	struct skipped_server *mx_not_probed;  /* MX hosts beyond the limits */
+	size_t nmx_not_probed;
 	struct dns_answer **answers;   /* SRV, MX, TLSA, PTR answers, in order */
 	size_t nanswers;
 	struct ptr_result *ptrs;

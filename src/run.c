@@ -5,11 +5,11 @@
  * discover (USER@DOMAIN, --domain). Discovery asks at once for the
  * submission SRV records (RFC 6186, RFC 8314) and the MX records, and
  * plans the servers to probe: the SRV targets first, else the usual names
- * (smtp.DOMAIN, mail.DOMAIN, DOMAIN), said to be a guess; MX hosts too, on port
- * 25 with their TLSA records (DANE). Each server is then resolved (A and
- * AAAA at once) and probed on every address and port as soon as its
- * addresses are known; the reverse DNS of every address is looked up
- * alongside, for information.
+ * (smtp.DOMAIN, mail.DOMAIN, DOMAIN), said to be a guess; MX hosts too, on
+ * port 25 with their TLSA records (DANE), up to MAX_MX_PROBED of them. Each
+ * server is then resolved (A and AAAA at once) and probed on every address
+ * and port as soon as its addresses are known; the reverse DNS of every
+ * address is looked up alongside, for information.
  *
  * The host's deadline (-t) starts with the host; when it fires, lookups
  * under way are abandoned and every session still open is told
@@ -35,8 +35,14 @@
 #include "session.h"
 #include "tls.h"
 
-#define MAX_SERVERS 8
-#define MAX_MX_PROBED 2
+/*
+ * Per mail domain: the SRV targets, the three guessed names and up to
+ * MAX_MX_PROBED MX hosts (by preference; large providers publish five),
+ * each on its port 25 with its TLSA records. MX hosts beyond either limit
+ * are listed in the report as not probed, with the reason.
+ */
+#define MAX_SERVERS 16
+#define MAX_MX_PROBED 5
 
 struct run;
 struct host;
@@ -61,8 +67,8 @@ struct host {
 	struct run *run;
 	struct host_result res;
 	struct arena arena;
-	struct server servers[MAX_SERVERS];
-	size_t nservers;
+	struct server *servers;        /* from the arena: room for maxservers */
+	size_t nservers, maxservers;
 	size_t sessions_open;          /* started and not yet done */
 	size_t lookups;                /* DNS queries under way */
 	int discovery_waiting;
@@ -275,6 +281,7 @@ static void host_deadline(void *arg)
 			buf_printf(&b, "%sSRV _submission._tcp.%s", b.len ? ", " : "", h->res.domain);
 		if (!h->mx)
 			buf_printf(&b, "%sMX %s", b.len ? ", " : "", h->res.domain);
+		h->res.discovery_failed = true;
 		h->res.dns_ok = false;
 		h->res.dns_status = ARES_ETIMEOUT;
 		h->res.dns_error = arena_printf(&h->arena,
@@ -539,7 +546,7 @@ static struct server *add_server(struct host *h, const char *name, enum server_s
 	for (size_t s = 0; s < h->nservers; s++)
 		if (!ascii_casecmp(h->res.servers[h->servers[s].index].name, name))
 			return &h->servers[s];
-	if (h->nservers == MAX_SERVERS)
+	if (h->nservers == h->maxservers)
 		return NULL;
 	struct server_result *all = arena_alloc(&h->arena, (h->res.nservers + 1) * sizeof *all);
 	if (h->res.nservers)
@@ -675,6 +682,24 @@ static bool srv_says_not_offered(const struct dns_answer *a)
 	return true;
 }
 
+/* An MX host left out: the report names it and says why. */
+static void mx_not_probed(struct host *h, const char *target, const char *why)
+{
+	struct host_result *res = &h->res;
+	struct skipped_server *all = arena_alloc(&h->arena,
+						 (res->nmx_not_probed + 1) * sizeof *all);
+	if (res->nmx_not_probed)
+		memcpy(all, res->mx_not_probed, res->nmx_not_probed * sizeof *all);
+	char *name = arena_strdup(&h->arena, target);
+	size_t len = strlen(name);
+	if (len > 1 && name[len - 1] == '.')
+		name[len - 1] = '\0';
+	all[res->nmx_not_probed].name = name;
+	all[res->nmx_not_probed].why = why;
+	res->mx_not_probed = all;
+	res->nmx_not_probed++;
+}
+
 /* The answers are in: which servers to probe, and why. */
 static void plan_servers(struct host *h)
 {
@@ -683,16 +708,19 @@ static void plan_servers(struct host *h)
 	struct dns_answer *srvs[2] = { h->srv_tls, h->srv_starttls };
 	bool srv = usable_srv(h->srv_tls) || usable_srv(h->srv_starttls);
 
-	/* Nothing answered for the domain itself: that is the outage. */
-	struct dns_answer *all[3] = { h->srv_tls, h->srv_starttls, h->mx };
-	int nx = 0, fail = 0;
-	for (int i = 0; i < 3; i++) {
-		nx += all[i]->rcode == DNS_NXDOMAIN;
-		fail += all[i]->rcode == DNS_SERVFAIL || all[i]->rcode == DNS_NO_ANSWER ||
-			all[i]->rcode == DNS_REFUSED || all[i]->rcode == DNS_BAD_ANSWER;
-	}
-	if (h->mx->rcode == DNS_NXDOMAIN || fail == 3) {
+	/*
+	 * Nothing answered for the domain itself: that is the outage. A
+	 * question that failed alone leaves its answer unknown, not empty:
+	 * diagnosis names it (rule_discovery_lookups).
+	 */
+	h->res.srv_lookup_failed = dns_answer_failed(h->srv_tls) ||
+				   dns_answer_failed(h->srv_starttls);
+	h->res.mx_lookup_failed = dns_answer_failed(h->mx);
+	if (h->mx->rcode == DNS_NXDOMAIN || (h->res.mx_lookup_failed &&
+					     dns_answer_failed(h->srv_tls) &&
+					     dns_answer_failed(h->srv_starttls))) {
 		const struct dns_answer *why = h->mx;
+		h->res.discovery_failed = true;
 		h->res.dns_ok = false;
 		h->res.dns_status = why->rcode == DNS_NXDOMAIN ? ARES_ENOTFOUND
 				  : why->rcode == DNS_SERVFAIL ? ARES_ESERVFAIL
@@ -705,7 +733,6 @@ static void plan_servers(struct host *h)
 			h->res.resolvers ? h->res.resolvers : "", h->res.resolvers ? ")" : "",
 			d, dns_rcode_sentence(why->rcode), why->error ? ": " : "",
 			why->error ? why->error : "");
-		(void)nx;
 		check_done(h);
 		return;
 	}
@@ -743,13 +770,21 @@ static void plan_servers(struct host *h)
 	if (h->mx->nrecords) {
 		qsort(h->mx->records, h->mx->nrecords, sizeof *h->mx->records, by_priority);
 		size_t added = 0;
-		for (size_t i = 0; i < h->mx->nrecords && added < MAX_MX_PROBED; i++) {
+		for (size_t i = 0; i < h->mx->nrecords; i++) {
 			const struct dns_record *r = &h->mx->records[i];
 			if (!r->target[0] || !strcmp(r->target, "."))
 				continue;
-			struct server *sv = add_server(h, r->target, SERVER_MX);
-			if (!sv)
+			struct server *sv = added < MAX_MX_PROBED
+					    ? add_server(h, r->target, SERVER_MX) : NULL;
+			if (!sv) {
+				mx_not_probed(h, r->target, added < MAX_MX_PROBED
+					      ? arena_printf(&h->arena, "smtpcheck probes at most "
+							     "%d servers per domain", MAX_SERVERS)
+					      : arena_printf(&h->arena, "smtpcheck probes the "
+							     "first %d MX hosts by preference",
+							     MAX_MX_PROBED));
 				continue;
+			}
 			added++;
 			sv->wants_tlsa = true;
 			add_port(sv, 25, MODE_STARTTLS);
@@ -808,6 +843,9 @@ static void host_start(struct run *run, struct host *h, const char *name)
 		       h->started_us + (uint64_t)(cfg->timeout * 1e6));
 
 	const char *at = strrchr(name, '@');
+	/* Only a mail domain has several servers; thousands of hosts (-f) do not pay. */
+	h->maxservers = at || cfg->discover ? MAX_SERVERS : 1;
+	h->servers = arena_alloc(&h->arena, h->maxservers * sizeof *h->servers);
 	if (at || cfg->discover) {
 		h->res.discovery = true;
 		h->res.domain = arena_strdup(&h->arena, at ? at + 1 : name);

@@ -363,13 +363,17 @@ static void handshake_step(struct session *s)
 		s->want_write = false;
 		tls_collect(s->ssl, &s->res->tls, s->arena);
 		if (s->tlsa && s->tlsa->rcode == DNS_NOERROR && s->tlsa->nrecords)
-			tls_dane_result(s->ssl, s->tlsa, s->dane_usable, s->res, s->arena);
+			tls_dane_check(s->ssl, s->host, s->tlsa, s->res, s->arena);
 		tracef(s, "TLS established: %s %s, certificate %s",
 		       s->res->tls.version, s->res->tls.cipher,
 		       s->res->tls.verified ? "verified"
 					    : (s->res->tls.verify_error
 						       ? s->res->tls.verify_error
 						       : "not verified"));
+		if (s->res->dane_checked)
+			tracef(s, "DANE: %s (%s)", s->res->dane_detail ? s->res->dane_detail : "?",
+			       s->res->dane_authoritative ? "validated, it decides"
+							  : "not validated, information only");
 		dispatch(s, EV_TLS_OK, NULL);
 		if (!s->finished)
 			pump(s);
@@ -425,8 +429,6 @@ static void start_tls(struct session *s)
 		dispatch(s, EV_TLS_FAILED, NULL);
 		return;
 	}
-	if (s->tlsa && s->tlsa->rcode == DNS_NOERROR && s->tlsa->nrecords)
-		s->dane_usable = tls_dane_setup(s->ssl, s->host, s->tlsa);
 	/*
 	 * A session spends its life waiting for the next reply: give the
 	 * record buffers (about 34 kB) back meanwhile. With -f and -j 200,

@@ -59,7 +59,6 @@ struct session {
 	session_done_fn on_done;
 	void *done_arg;
 	const struct dns_answer *tlsa;
-	size_t dane_usable;        /* TLSA records OpenSSL took */
 };
 
 /*
@@ -71,7 +70,8 @@ struct dns_answer;
 
 /*
  * tlsa: the TLSA answer for this port (port 25 of an MX host), checked
- * with OpenSSL's DANE support when it holds records; NULL otherwise.
+ * against the chain after the handshake when it holds records (see
+ * tls_dane_check); NULL otherwise.
  */
 void session_start(struct session *s, const struct session_env *env,
 		   const char *host, const struct sockaddr *addr, socklen_t len,

@@ -123,7 +123,7 @@ SSL_CTX *tls_ctx_new(const char *ca_file, struct buf *err)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_cb);
-	SSL_CTX_dane_enable(ctx);
+	SSL_CTX_dane_enable(ctx); /* for tls_dane_check's second SSL, not the handshake */
 	int ok = ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
 		 : hashed_ca_dir() ? SSL_CTX_set_default_verify_dir(ctx)
 				   : SSL_CTX_set_default_verify_paths(ctx);
@@ -289,6 +289,8 @@ void tls_collect(SSL *ssl, struct tls_result *t, struct arena *a)
 			t->verify_flags = VERIFY_OTHER;
 	}
 	t->verified = t->verify_flags == 0;
+	t->pkix_verified = t->verified;
+	t->pkix_error = t->verify_error;
 }
 
 char *tls_describe_error(SSL *ssl, int ret, struct arena *a)
@@ -338,45 +340,101 @@ bool tls_release_reads(SSL *ssl, int fd)
 	return true;
 }
 
-size_t tls_dane_setup(SSL *ssl, const char *host, const struct dns_answer *tlsa)
+/* "TLSA 3 1 1 matches the server's certificate" */
+static char *dane_matched(SSL *dane_ssl, struct arena *a)
 {
-	if (SSL_dane_enable(ssl, host) <= 0) {
-		ERR_clear_error();
-		return 0;
-	}
-	size_t usable = 0;
-	for (size_t i = 0; i < tlsa->nrecords; i++) {
-		const struct dns_record *r = &tlsa->records[i];
-		if (SSL_dane_tlsa_add(ssl, r->usage, r->selector, r->mtype, r->data,
-				      r->datalen) > 0)
-			usable++;
-	}
-	ERR_clear_error();
-	return usable;
-}
-
-void tls_dane_result(SSL *ssl, const struct dns_answer *tlsa, size_t usable,
-		     struct port_result *res, struct arena *a)
-{
-	res->dane_checked = true;
-	res->dane_ad = tlsa->ad;
-	res->dane_usable = usable;
-	if (usable == 0) {
-		res->dane_detail = arena_printf(a, "none of the %zu TLSA records is usable",
-						tlsa->nrecords);
-		return;
-	}
 	uint8_t usage, selector, mtype;
 	const unsigned char *data;
 	size_t dlen;
-	int depth = SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, &data, &dlen);
-	if (depth >= 0) {
-		res->dane_match = true;
-		res->dane_detail = arena_printf(a, "TLSA %u %u %u matches the %s", usage,
-						selector, mtype, depth == 0 ? "server's certificate"
-						: "issuer of the chain");
-	} else {
-		res->dane_detail = arena_printf(a, "none of the %zu usable TLSA records "
-						"matches the certificate chain", usable);
+	int depth = SSL_get0_dane_tlsa(dane_ssl, &usage, &selector, &mtype, &data, &dlen);
+	if (depth < 0)
+		return NULL;
+	return arena_printf(a, "TLSA %u %u %u matches the %s", usage, selector, mtype,
+			    depth == 0 ? "server's certificate" : "issuer of the chain");
+}
+
+/*
+ * The chain is checked again, away from the connection: a second SSL that
+ * never connects holds the DANE state (SSL_dane_enable), and a store
+ * context verifies the peer's chain with it, the way libssl's own
+ * ssl_verify_cert_chain() would. verify_cb records every problem, so the
+ * flags say all that is wrong with the chain under DANE's rules.
+ */
+void tls_dane_check(SSL *ssl, const char *host, const struct dns_answer *tlsa,
+		    struct port_result *res, struct arena *a)
+{
+	res->dane_checked = true;
+	res->dane_ad = tlsa->ad;
+	SSL_CTX *ctx = SSL_get_SSL_CTX(ssl);
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+	SSL *dane = SSL_new(ctx);
+	X509_STORE_CTX *store = X509_STORE_CTX_new();
+	struct tls_verify *v = xcalloc(1, sizeof *v);
+	int ok = 0;
+	if (!dane || !store || SSL_dane_enable(dane, host) <= 0) {
+		free(v);
+		res->dane_detail = arena_strdup(a, "the TLSA records could not be checked "
+						"(OpenSSL refused the DANE set-up)");
+		goto done;
 	}
+	SSL_set_ex_data(dane, verify_index, v); /* freed with dane */
+	/* RFC 7672 3.1.1: a DANE-EE record names the key, not the host. */
+	SSL_dane_set_flags(dane, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (size_t i = 0; i < tlsa->nrecords; i++) {
+		const struct dns_record *r = &tlsa->records[i];
+		if (SSL_dane_tlsa_add(dane, r->usage, r->selector, r->mtype, r->data,
+				      r->datalen) > 0)
+			res->dane_usable++;
+	}
+	if (res->dane_usable == 0) {
+		res->dane_detail = arena_printf(a, "none of the %zu TLSA records is usable",
+						tlsa->nrecords);
+		goto done;
+	}
+	if (!leaf) {
+		res->dane_detail = arena_strdup(a, "the server sent no certificate");
+		goto done;
+	}
+	if (X509_STORE_CTX_init(store, SSL_CTX_get_cert_store(ctx), leaf, chain) != 1) {
+		res->dane_detail = arena_strdup(a, "the TLSA records could not be checked "
+						"(OpenSSL refused the chain)");
+		goto done;
+	}
+	X509_STORE_CTX_set_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx(), dane);
+	X509_STORE_CTX_set0_dane(store, SSL_get0_dane(dane));
+	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(store);
+	X509_VERIFY_PARAM_set_auth_level(param, SSL_get_security_level(dane));
+	X509_STORE_CTX_set_default(store, "ssl_server");
+	X509_VERIFY_PARAM_set1(param, SSL_get0_param(dane));
+	X509_STORE_CTX_set_verify_cb(store, verify_cb);
+	ok = X509_verify_cert(store);
+	if (ok != 1 && !v->flags) {
+		v->flags = VERIFY_OTHER;
+		v->first_error = X509_STORE_CTX_get_error(store);
+	}
+	char *matched = dane_matched(dane, a);
+	res->dane_match = ok == 1 && !v->flags && matched;
+	const char *why = v->first_error ? X509_verify_cert_error_string(v->first_error)
+					 : "unknown reason";
+	if (res->dane_match)
+		res->dane_detail = matched;
+	else if (matched)
+		res->dane_detail = arena_printf(a, "%s, but the chain fails DANE's checks: %s",
+						matched, why);
+	else
+		res->dane_detail = arena_printf(a, "none of the %zu usable TLSA records "
+						"matches the certificate chain", res->dane_usable);
+
+	/* RFC 7672: validated records are the authority for this port. */
+	res->dane_authoritative = tlsa->ad;
+	if (res->dane_authoritative) {
+		res->tls.verified = res->dane_match;
+		res->tls.verify_flags = res->dane_match ? 0 : v->flags;
+		res->tls.verify_error = res->dane_match ? NULL : arena_strdup(a, why);
+	}
+done:
+	X509_STORE_CTX_free(store);
+	SSL_free(dane);
+	ERR_clear_error();
 }

@@ -50,14 +50,18 @@ bool tls_release_reads(SSL *ssl, int fd);
 struct dns_answer;
 
 /*
- * DANE (RFC 6698, RFC 7672): give OpenSSL the TLSA records before the
- * handshake. Returns how many records it could use.
+ * DANE (RFC 6698, RFC 7672), after a handshake whose chain was verified
+ * the usual way (CA store, host name): check the peer's chain against the
+ * TLSA records of tlsa (a NOERROR answer with records) and fill in the
+ * dane_* fields of res. The records bind only when DNSSEC validated them:
+ * with the resolver's AD bit (and a usable record) the DANE verdict
+ * replaces the CA verdict in res->tls, which keeps the latter in
+ * pkix_verified; without it res->tls is left as it was and the match is
+ * information only. A DANE-EE (usage 3) record is not checked against the
+ * host name (RFC 7672 3.1.1).
  */
-size_t tls_dane_setup(SSL *ssl, const char *host, const struct dns_answer *tlsa);
-
-/* After the handshake: did a TLSA record match the chain, and which. */
-void tls_dane_result(SSL *ssl, const struct dns_answer *tlsa, size_t usable,
-		     struct port_result *res, struct arena *a);
+void tls_dane_check(SSL *ssl, const char *host, const struct dns_answer *tlsa,
+		    struct port_result *res, struct arena *a);
 
 /* True if b looks like the first byte of a TLS record. */
 bool tls_record_byte(unsigned char b);

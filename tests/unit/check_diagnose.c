@@ -691,6 +691,7 @@ struct dnscase {
 	bool srv_target_resolves;
 	bool submission_works;  /* the SRV server's 465 is a secure path */
 	bool stall_at_mail;     /* 465 stopped answering at MAIL FROM */
+	int mx_rcode;           /* the MX question's answer (0: NOERROR) */
 	enum status status;
 	const char *id;         /* a finding that must be there ... */
 	enum severity sev;      /* ... with this severity */
@@ -698,18 +699,24 @@ struct dnscase {
 };
 
 static const struct dnscase dnscases[] = {
-	{ "DANE matches", false, true, true, true, false, STATUS_OK, "dane-ok", SEV_OK,
+	{ "DANE matches without AD: information", false, true, true, true, false, 0, STATUS_OK,
+	  "dane-ok", SEV_INFO, "dane-mismatch" },
+	{ "DANE matches with AD", true, true, true, true, false, 0, STATUS_OK, "dane-ok", SEV_OK,
 	  "dane-mismatch" },
-	{ "DANE mismatch without AD is a warning", false, false, true, true, false,
+	{ "DANE mismatch without AD is a warning", false, false, true, true, false, 0,
 	  STATUS_WARNING, "dane-mismatch", SEV_WARNING, "dane-ok" },
-	{ "DANE mismatch with AD is critical", true, false, true, true, false,
+	{ "DANE mismatch with AD is critical", true, false, true, true, false, 0,
 	  STATUS_CRITICAL, "dane-mismatch", SEV_CRITICAL, "dane-ok" },
-	{ "SRV target gone, another server works", false, true, false, true, false,
+	{ "SRV target gone, another server works", false, true, false, true, false, 0,
 	  STATUS_WARNING, "dns-srv-target-unresolved", SEV_WARNING, "dns-srv-missing" },
-	{ "SRV target gone, nothing works", false, true, false, false, false,
+	{ "SRV target gone, nothing works", false, true, false, false, false, 0,
 	  STATUS_CRITICAL, "dns-srv-target-unresolved", SEV_CRITICAL, "submission-ok" },
-	{ "a stall at MAIL FROM is no path", false, true, true, true, true,
+	{ "a stall at MAIL FROM is no path", false, true, true, true, true, 0,
 	  STATUS_CRITICAL, "no-submission-path", SEV_CRITICAL, "submission-ok" },
+	{ "MX SERVFAIL while submission works", false, true, true, true, false,
+	  DNS_SERVFAIL, STATUS_WARNING, "dns-mx-failed", SEV_WARNING, "dns-mx-missing" },
+	{ "MX REFUSED and nothing works", false, true, true, false, false, DNS_REFUSED,
+	  STATUS_CRITICAL, "dns-mx-failed", SEV_CRITICAL, "dns-mx-missing" },
 };
 
 START_TEST(discovery_rules)
@@ -725,7 +732,8 @@ START_TEST(discovery_rules)
 	struct dns_record mx_rec = { .type = DNS_T_MX, .ttl = 300, .priority = 10,
 				     .name = "example.test", .target = "mx.example.test" };
 	mx.records = &mx_rec;
-	mx.nrecords = 1;
+	mx.nrecords = t->mx_rcode ? 0 : 1;
+	mx.rcode = t->mx_rcode;
 	struct dns_answer tlsa = { .qname = "_25._tcp.mx.example.test", .qtype = DNS_T_TLSA,
 				   .ad = t->ad, .records = &tlsa_rec, .nrecords = 1 };
 	struct dns_answer *answers[] = { &srv, &mx, &tlsa };
@@ -757,6 +765,8 @@ START_TEST(discovery_rules)
 	h.ports[0].dane_checked = true;
 	h.ports[0].dane_match = t->dane_match;
 	h.ports[0].dane_ad = t->ad;
+	h.ports[0].dane_authoritative = t->ad;
+	h.ports[0].dane_detail = "TLSA 3 1 1 matches the server's certificate";
 	h.ports[0].dane_usable = 1;
 	h.nports = 1;
 	if (t->srv_target_resolves || t->submission_works) {
