@@ -94,7 +94,7 @@ static bool candidate_ok(const struct port_result *r, enum security sec, struct 
 	case SECURITY_TLS:
 		if (!(r->mode == MODE_TLS && r->tls.ok && answered(r)))
 			return false;
-		if (!r->tls.verified) {
+		if (!port_result_programs_trust(r)) {
 			if (!*cert_noted)
 				note(g, arena_printf(a, "Thunderbird skips port %d%s%s because its "
 						     "certificate does not verify (it insists on a "
@@ -229,7 +229,8 @@ static void guess(const struct host_result *h, const struct tb_hosts *hosts,
 		note(g, arena_printf(a, "Thunderbird's guess only sees \"STARTTLS\" in the "
 				     "EHLO reply of port %d; the upgrade itself %s", g->port,
 				     chosen->tls.attempted ? "fails here" : "was not tested"));
-	if (g->security == SECURITY_STARTTLS && chosen->tls.ok && !chosen->tls.verified)
+	if (g->security == SECURITY_STARTTLS && chosen->tls.ok &&
+	    !port_result_programs_trust(chosen))
 		note(g, arena_printf(a, "the certificate of port %d does not verify; "
 				     "Thunderbird will complain only when it first sends",
 				     g->port));

@@ -131,7 +131,7 @@ static enum path classify(const struct port_result *r, bool credentials)
 	if (r->tls.ok) {
 		if (!r->caps_after.valid || !has_auth(&r->caps_after))
 			return PATH_NONE;
-		return r->tls.verified ? PATH_SECURE : PATH_BAD_CERT;
+		return port_result_programs_trust(r) ? PATH_SECURE : PATH_BAD_CERT;
 	}
 	if (r->mode == MODE_STARTTLS && has_auth(&r->caps_before))
 		return PATH_CLEAR;
@@ -450,6 +450,18 @@ static void rule_cert(struct ctx *c, const struct port_result *r)
 	if (f & VERIFY_OTHER)
 		emit(c, "cert-invalid", bad, r, "port %d: the certificate does not verify: %s",
 		     r->port, t->verify_error ? t->verify_error : "unknown reason");
+	/*
+	 * Validated TLSA records vouch for the certificate to mail servers;
+	 * mail programs ask the CAs only. Said where a program might log in;
+	 * only information while another port serves programs (a DANE MX
+	 * with a self-signed certificate is a sound set-up).
+	 */
+	if (r->dane_authoritative && t->verified && !t->pkix_verified &&
+	    has_auth(port_result_final_caps(r)))
+		emit(c, "cert-untrusted", c->secure ? SEV_INFO : SEV_CRITICAL, r,
+		     "port %d: mail programs will not trust the certificate (%s): only "
+		     "DANE vouches for it, which mail servers use and mail programs do not",
+		     r->port, t->pkix_error ? t->pkix_error : "no path to a trusted CA");
 	double days = (double)t->cert.days_left;
 	if (!(f & (VERIFY_EXPIRED | VERIFY_NOT_YET_VALID)) && t->cert.present &&
 	    (range_alert(&c->p->cert_warn, days) || range_alert(&c->p->cert_crit, days))) {

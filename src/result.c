@@ -30,3 +30,8 @@ const struct ehlo_caps *port_result_final_caps(const struct port_result *r)
 		return &r->caps_after;
 	return &r->caps_before;
 }
+
+bool port_result_programs_trust(const struct port_result *r)
+{
+	return r->dane_authoritative ? r->tls.pkix_verified : r->tls.verified;
+}

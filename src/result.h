@@ -323,4 +323,11 @@ void host_result_free(struct host_result *h);
 /* The capabilities the session ended with (after TLS if it got there). */
 const struct ehlo_caps *port_result_final_caps(const struct port_result *r);
 
+/*
+ * Would a mail program accept this port's certificate? Programs verify the
+ * CA way only; where validated TLSA records decided tls.verified (DANE, for
+ * mail servers), the CAs' verdict is what a program would see.
+ */
+bool port_result_programs_trust(const struct port_result *r);
+
 #endif
