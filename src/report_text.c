@@ -261,6 +261,7 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 		       !h->dns_ok ? "not found"
 		       : h->guessed && h->srv_lookup_failed ? "guessed: the SRV lookup failed"
 		       : h->guessed ? "guessed: no SRV records"
+		       : h->submission_not_offered ? "none: SRV says no submission service"
 		       : "named by SRV records");
 		if (!h->dns_ok)
 			field(out, "problem", h->dns_error ? h->dns_error : "DNS failed", false);
