@@ -379,19 +379,33 @@ static void port(struct json *j, const struct host_result *h, const struct port_
 		json_null(j);
 	}
 	json_key(j, "injection_test");
-	if (r->injection_tested || r->injection_error) {
+	if (r->injection_verdict != INJECTION_UNTESTED || r->injection_error) {
+		static const char *const verdicts[] = {
+			[INJECTION_UNTESTED] = "untested", [INJECTION_SAFE] = "safe",
+			[INJECTION_VULNERABLE] = "vulnerable",
+			[INJECTION_INCONCLUSIVE] = "inconclusive",
+		};
+		bool known = r->injection_verdict == INJECTION_SAFE ||
+			     r->injection_verdict == INJECTION_VULNERABLE;
 		json_object_begin(j);
 		json_key(j, "tested");
-		json_bool(j, r->injection_tested);
+		json_bool(j, r->injection_verdict != INJECTION_UNTESTED);
+		json_key(j, "verdict");
+		json_string(j, verdicts[r->injection_verdict]);
 		json_key(j, "vulnerable");
-		json_bool(j, r->injection_vulnerable);
+		if (known)
+			json_bool(j, r->injection_verdict == INJECTION_VULNERABLE);
+		else
+			json_null(j);
 		json_key(j, "code");
 		if (r->injection_code)
 			json_int(j, r->injection_code);
 		else
 			json_null(j);
+		json_key(j, "replies");
+		json_int(j, r->injection_replies);
 		json_key(j, "error");
-		json_string(j, r->injection_tested ? NULL : r->injection_error);
+		json_string(j, known ? NULL : r->injection_error);
 		json_object_end(j);
 	} else {
 		json_null(j);
