@@ -365,7 +365,11 @@ static bool plain_number(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-/* -D: a plain number of days means "alert below it"; else a range. */
+/*
+ * -D: a whole number of days means "alert below it"; anything else must
+ * be a range that says so (a ':' or an '@'), in whole days. "30.5" or
+ * " 7" read as the range 0:30.5 would alert on every healthy certificate.
+ */
 static bool days_threshold(const char *s, struct range *r)
 {
 	if (plain_number(s)) {
@@ -375,7 +379,9 @@ static bool days_threshold(const char *s, struct range *r)
 		range_below((double)days, r);
 		return true;
 	}
-	return range_parse(s, r);
+	if (!strchr(s, ':') && s[0] != '@')
+		return false;
+	return !strchr(s, '.') && range_parse(s, r);
 }
 
 static void show_args(struct config *cfg, int argc, char **argv)
@@ -457,14 +463,19 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			break;
 		case 'D': {
 			char w[64], *comma;
+			if (strlen(optarg) >= sizeof w) {
+				buf_printf(err, "--certificate-days: '%.40s...' is too long", optarg);
+				return OPTIONS_USAGE;
+			}
 			snprintf(w, sizeof w, "%s", optarg);
 			comma = strchr(w, ',');
 			if (comma)
 				*comma++ = '\0';
 			if (!days_threshold(w, &cfg->cert_warn) ||
 			    (comma && !days_threshold(comma, &cfg->cert_crit))) {
-				buf_printf(err, "--certificate-days: '%s' is not W[,C] in days "
-					   "(or Nagios ranges)", optarg);
+				buf_printf(err, "--certificate-days: '%s' is not W[,C]: whole "
+					   "numbers of days, or Nagios ranges of days such as "
+					   "30: or @0:10", optarg);
 				return OPTIONS_USAGE;
 			}
 			if (!comma)
@@ -482,7 +493,9 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		case 'c': {
 			struct range *r = c == 'w' ? &cfg->warn_time : &cfg->crit_time;
 			if (!range_parse(optarg, r)) {
-				buf_printf(err, "--%s: '%s' is not a number of seconds or a range",
+				buf_printf(err, "--%s: '%s' is not a number of seconds or a "
+					   "Nagios range ([@][START:][END], plain decimal numbers "
+					   "such as 0.5, 2: or ~:3)",
 					   c == 'w' ? "warning" : "critical", optarg);
 				return OPTIONS_USAGE;
 			}
