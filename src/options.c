@@ -160,6 +160,51 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * An option getopt_long did not take, named without its value: in
+ * "--passw=hunter2" (--password or --password-file?) the value is the
+ * very password the user meant to keep off the screen.
+ */
+static void unknown_option(const char *arg, int short_opt, struct buf *err)
+{
+	if (strncmp(arg, "--", 2) != 0) {
+		if (short_opt > 0 && short_opt < 128)
+			buf_printf(err, "unknown option '-%c'", short_opt);
+		else
+			buf_puts(err, "unknown option");
+		return;
+	}
+	const char *name = arg + 2;
+	size_t n = strcspn(name, "=");
+	bool has_value = name[n] == '=';
+	struct buf cands;
+	buf_init(&cands);
+	size_t matches = 0;
+	const struct option *match = NULL;
+	for (const struct option *o = long_options; o->name; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (strlen(o->name) == n) {        /* exact: no ambiguity */
+			matches = 1;
+			match = o;
+			break;
+		}
+		buf_printf(&cands, "%s--%s", matches ? ", " : "", o->name);
+		matches++;
+		match = o;
+	}
+	if (matches > 1)
+		buf_printf(err, "option '--%.*s' is ambiguous (%s)", (int)n, name,
+			   buf_cstr(&cands));
+	else if (matches == 1 && has_value && match->has_arg == no_argument)
+		buf_printf(err, "option '--%s' takes no value", match->name);
+	else
+		buf_printf(err, "unknown option '--%.*s'", (int)n, name);
+	if (has_value && matches != 1)
+		buf_puts(err, "; its value is not shown");
+	buf_free(&cands);
+}
+
 static bool parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
@@ -603,10 +648,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			buf_printf(err, "option '%s' needs a value", argv[optind - 1]);
 			return OPTIONS_USAGE;
 		default:
-			if (optopt)
-				buf_printf(err, "unknown option '-%c'", optopt);
-			else
-				buf_printf(err, "unknown option '%s'", argv[optind - 1]);
+			unknown_option(argv[optind - 1], optopt, err);
 			return OPTIONS_USAGE;
 		}
 	}

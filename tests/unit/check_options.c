@@ -183,6 +183,25 @@ START_TEST(unknown_and_missing)
 }
 END_TEST
 
+/* The value of an option getopt_long did not take is never repeated. */
+START_TEST(unknown_option_value_hidden)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "--passw=hunter2", "h"), OPTIONS_USAGE);
+	ck_assert_str_eq(buf_cstr(&E), "option '--passw' is ambiguous (--password-file, "
+			 "--password); its value is not shown");
+	ck_assert_int_eq(PARSE("smtpcheck", "--pass=hunter2", "-u", "a", "h"), OPTIONS_USAGE);
+	ck_assert(strstr(buf_cstr(&E), "hunter2") == NULL);
+	ck_assert_int_eq(PARSE("smtpcheck", "--secret=hunter2", "h"), OPTIONS_USAGE);
+	ck_assert_str_eq(buf_cstr(&E), "unknown option '--secret'; its value is not shown");
+	ck_assert_int_eq(PARSE("smtpcheck", "--json=hunter2", "h"), OPTIONS_USAGE);
+	ck_assert_str_eq(buf_cstr(&E), "option '--json' takes no value");
+	ck_assert_int_eq(PARSE("smtpcheck", "--password=hunter2", "h"), OPTIONS_USAGE);
+	ck_assert(strstr(buf_cstr(&E), "hunter2") == NULL);
+	ck_assert_int_eq(PARSE("smtpcheck", "-Z", "h"), OPTIONS_USAGE);
+	ck_assert_str_eq(buf_cstr(&E), "unknown option '-Z'");
+}
+END_TEST
+
 START_TEST(shown_args)
 {
 	ck_assert_int_eq(PARSE("smtpcheck", "-p", "587", "mail.test"), OPTIONS_RUN);
@@ -204,6 +223,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, hosts);
 	tcase_add_test(tc, connect_and_families);
 	tcase_add_test(tc, unknown_and_missing);
+	tcase_add_test(tc, unknown_option_value_hidden);
 	tcase_add_test(tc, shown_args);
 	suite_add_tcase(s, tc);
 	return s;
