@@ -341,11 +341,8 @@ static bool valid_host(const char *h, struct buf *err)
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			  (c >= '0' && c <= '9') || c == '-' || c == '_';
 		if (!ok || ++label > 63) {
-			struct buf e;
-			buf_init(&e);
-			escape_ascii(&e, h, n > 80 ? 80 : n);
-			buf_printf(err, "'%s' is not a valid host name", buf_cstr(&e));
-			buf_free(&e);
+			/* Escaped where it is printed (main.c), as every message. */
+			buf_printf(err, "'%.80s' is not a valid host name", h);
 			return false;
 		}
 	}

@@ -193,9 +193,9 @@ def parse_exit(text):
 
 
 # --------------------------------------------------------------------------
-# Placeholders: {addr} {port:LABEL} {ca} {certs} {smtpcheck} {tmp} {scndir}
+# Placeholders: {addr} {port:LABEL} {ca} {certs} {smtpcheck} {tmp} {scndir} {byte:HH}
 
-PLACEHOLDER = re.compile(r"\{(addr|ca|certs|smtpcheck|tmp|scndir|port:[^{}\s]*)\}")
+PLACEHOLDER = re.compile(r"\{(addr|ca|certs|smtpcheck|tmp|scndir|port:[^{}\s]*|byte:[0-9a-fA-F]{2})\}")
 
 
 def make_substituter(values, ports):
@@ -208,6 +208,12 @@ def make_substituter(values, ports):
             if label not in ports:
                 raise ScenarioError(f"placeholder {{{name}}}: no [server {label}]")
             return str(ports[label])
+        if name.startswith("byte:"):
+            # One raw byte, for arguments no text file should hold (ESC,
+            # invalid UTF-8); above 0x7f as a surrogate, which os.fsencode
+            # turns back into that byte on the way to exec.
+            b = int(name[5:], 16)
+            return chr(b) if b < 0x80 else chr(0xDC00 + b)
         return values[name]
 
     def subst(text):

@@ -154,7 +154,8 @@ START_TEST(hosts)
 	ck_assert_int_eq(PARSE("smtpcheck", "a..b"), OPTIONS_USAGE);
 	ck_assert_int_eq(PARSE("smtpcheck", ""), OPTIONS_USAGE);
 	ck_assert_int_eq(PARSE("smtpcheck", "x\x01y"), OPTIONS_USAGE);
-	ck_assert(strstr(buf_cstr(&E), "\\x01") != NULL);
+	/* Raw here: main.c escapes every message where it prints it. */
+	ck_assert(strstr(buf_cstr(&E), "'x\x01y' is not a valid host name") != NULL);
 }
 END_TEST
 
