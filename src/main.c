@@ -91,12 +91,8 @@ static int unknown(const char *msg, bool usage_hint)
 	buf_init(&b);
 	escape_ascii(&shown, msg, strlen(msg));
 	if (json_wanted) {
-		buf_printf(&b, "{\"version\":\"%s\",\"status\":\"UNKNOWN\",\"exit_code\":3,"
-			   "\"summary\":\"", smtpcheck_version);
-		json_escape(&b, buf_cstr(&shown), shown.len);
-		buf_puts(&b, "\",\"error\":\"");
-		json_escape(&b, buf_cstr(&shown), shown.len);
-		buf_puts(&b, "\"}\n");
+		report_error_json(buf_cstr(&shown), &b);
+		buf_putc(&b, '\n');
 	} else {
 		buf_printf(&b, "SMTPCHECK UNKNOWN - %s\n", buf_cstr(&shown));
 	}

@@ -741,7 +741,7 @@ STATUS_LINE = re.compile(r"^SMTPCHECK (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]*[^|
                          r"(?: \| " + _PERF + r"(?: " + _PERF + r")*)?$")
 STATUS_CODE = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 
-HOST_KEYS = {"version", "host", "status", "exit_code", "summary", "elapsed_ms",
+HOST_KEYS = {"version", "host", "status", "exit_code", "summary", "error", "elapsed_ms",
              "addresses", "dns_error", "dns_ms", "ports", "findings", "recommendation",
              "client_steps", "client_summaries", "thunderbird_autoconfig"}
 PORT_KEYS = {"port", "mode", "mode_requested", "address", "connected", "error", "failure",
@@ -788,10 +788,23 @@ def validate_host_json(doc, exit_code=None):
     p = []
     if not _keys("host", doc, HOST_KEYS, p):
         return p
-    _types("host", doc, {"version": str, "host": str, "status": str, "exit_code": int,
-                         "summary": str, "elapsed_ms": (int, float), "addresses": list,
-                         "ports": list, "findings": list,
+    # A run that probed nothing (bad usage, no password) has the same keys,
+    # an error, UNKNOWN, and null or empty where nothing applies.
+    error_doc = doc.get("error") is not None
+    null_ok = (type(None),) if error_doc else ()
+    _types("host", doc, {"version": str, "host": (str,) + null_ok,
+                         "status": str, "exit_code": int, "summary": str,
+                         "error": str if error_doc else type(None),
+                         "elapsed_ms": (int, float) + null_ok,
+                         "addresses": list, "ports": list, "findings": list,
                          "dns_error": (str, type(None))}, p)
+    if error_doc:
+        if doc.get("status") != "UNKNOWN":
+            p.append(f"an error document with status {doc.get('status')!r}, not UNKNOWN")
+        if doc.get("ports") or doc.get("findings"):
+            p.append("an error document with ports or findings")
+        if doc.get("summary") != doc.get("error"):
+            p.append("an error document whose summary is not its error")
     if doc.get("status") not in STATUS_CODE:
         p.append(f"status {doc.get('status')!r} is not a Nagios state")
     elif STATUS_CODE[doc["status"]] != doc.get("exit_code"):
@@ -949,7 +962,9 @@ def contract_checks(stdout, exit_code, args):
                 if miss:
                     failures.append(("contract: --explain JSON fields",
                                      f"missing {', '.join(miss)}"))
-            elif isinstance(doc, dict) and "ports" in doc:
+            elif isinstance(doc, dict):
+                # Host documents and error documents alike: one without
+                # "ports" is a broken one, not one to skip.
                 problems = validate_host_json(doc, exit_code if len(docs) == 1 else None)
                 if problems:
                     failures.append(("contract: JSON fields of the product contract",
