@@ -336,10 +336,17 @@ static void rule_greeting_delay(struct ctx *c, const struct port_result *r)
 
 static void rule_mismatch(struct ctx *c, const struct port_result *r)
 {
+	/* A cut quote says so: "...", and how much of the line it shows. */
+	char cut[80] = "";
+	if (r->mismatch_cut)
+		snprintf(cut, sizeof cut, "...', the first 200 of %zu%s bytes", r->mismatch_len,
+			 r->mismatch_line_whole ? "" : " or more");
+	else
+		snprintf(cut, sizeof cut, "'");
 	if (r->mismatch == MISMATCH_TLS_TO_CLEAR)
 		emit(c, "tls-mode-mismatch", SEV_WARNING, r,
 		     "port %d was probed with implicit TLS but answered in clear text "
-		     "('%s'): %s", r->port, r->mismatch_text ? r->mismatch_text : "",
+		     "('%s%s): %s", r->port, r->mismatch_text ? r->mismatch_text : "", cut,
 		     r->starttls_offered ? "it is a STARTTLS port"
 		     : r->ehlo_ok || r->helo_used ? "it speaks SMTP in clear text and offers "
 						    "no STARTTLS"

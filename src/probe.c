@@ -838,8 +838,9 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 			/* Clear text, but not SMTP (an SSH banner, a web server's
 			 * answer): no use trying STARTTLS there. */
 			fail(p, FAIL_PROTOCOL, "the port answered the TLS hello in clear "
-			     "text, and not in SMTP: '%s'",
-			     res->mismatch_text ? res->mismatch_text : "");
+			     "text, and not in SMTP: '%s%s'",
+			     res->mismatch_text ? res->mismatch_text : "",
+			     res->mismatch_cut ? "..." : "");
 			res->fail_state = PS_GREETING;
 			close_now(p, now);
 			return;

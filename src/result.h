@@ -205,6 +205,9 @@ struct port_result {
 
 	enum mode_mismatch mismatch;
 	char *mismatch_text;           /* what was heard, escaped */
+	bool mismatch_cut;             /* it is the first 200 bytes of its line */
+	size_t mismatch_len;           /* that line's length, as far as seen */
+	bool mismatch_line_whole;      /* its end was seen */
 
 	/* The reply that stopped the session, if one did (421, 554, ...). */
 	int stop_code;
