@@ -240,7 +240,8 @@ int main(int argc, char **argv)
 	struct secret password = { 0 };
 	if (!cfg.user)
 		secret_drop_env();  /* no login: the copy goes now */
-	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, &err) != 0) {
+	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, cfg.timeout,
+				   &err) != 0) {
 		kb_free(&kb);
 		int rc = unknown(buf_cstr(&err), false);
 		config_free(&cfg);

@@ -27,6 +27,7 @@ POSTFIX_KEYS = {"profile"}
 BACKEND_PREFIX = re.compile(r"^\[([^\]\s]*)\]\s+(.*)$")
 DEFAULT_TIMEOUT = 30.0
 MISSING = object()          # a JSON path that leads nowhere
+FIFO = object()             # a [file] that is a named pipe, never written
 
 
 class ScenarioError(Exception):
@@ -101,9 +102,12 @@ class Scenario:
                 if not re.match(r"^[A-Za-z0-9_.-]+$", fname.strip()) or fname.startswith("."):
                     raise ScenarioError(f"[{section}]: bad file name")
                 keys = dict(cp[section])
-                if set(keys) != {"content"}:
-                    raise ScenarioError(f"[{section}]: the only key is `content`")
-                self.files[fname.strip()] = keys["content"]
+                if set(keys) == {"fifo"} and keys["fifo"].strip() == "yes":
+                    self.files[fname.strip()] = FIFO   # a named pipe nobody writes
+                elif set(keys) != {"content"}:
+                    raise ScenarioError(f"[{section}]: one key, `content` or `fifo = yes`")
+                else:
+                    self.files[fname.strip()] = keys["content"]
         self.server_labels = [s.partition(" ")[2].strip() for s in cp.sections()
                               if s.startswith("server ") and s.strip() != "server *"]
         self.backends = [b for b in re.split(r"[\s,]+", test.get("backends", "scripted")) if b]
