@@ -915,11 +915,11 @@ def _given(args, *names):
 def width_checks(lines, args):
     """The text report (and --list-clients) fits 80 columns, counted in
     characters of the decoded output. Status lines (one per host, with the
-    perfdata) are exempt, and runs with -v are not checked: the transcript
-    is a protocol record, not the report."""
+    perfdata) are exempt; -v transcripts are part of the report and wrap
+    like the rest."""
     if _given(args, "--json", "--prometheus"):
         return []
-    report = lines and lines[0].startswith("SMTPCHECK ") and not _given(args, "--verbose")
+    report = lines and lines[0].startswith("SMTPCHECK ")
     if not report and not _given(args, "--list-clients", "--list-findings"):
         return []
     long = [(n, l) for n, l in enumerate(lines, 1)
