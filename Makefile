@@ -120,6 +120,7 @@ integration: $(BIN)
 	tests/integration/selftest.py --stress 300
 	tests/integration/run-explain-corpus --smtpcheck ./$(BIN)
 	tests/integration/check-prompt --smtpcheck ./$(BIN)
+	tests/integration/check-colour --smtpcheck ./$(BIN)
 	tests/integration/run-scenarios --smtpcheck ./$(BIN)
 
 # The integration scenarios once more, under AddressSanitizer + UBSan. A

@@ -336,10 +336,17 @@ static void rule_greeting_delay(struct ctx *c, const struct port_result *r)
 
 static void rule_mismatch(struct ctx *c, const struct port_result *r)
 {
+	/* A cut quote says so: "...", and how much of the line it shows. */
+	char cut[80] = "";
+	if (r->mismatch_cut)
+		snprintf(cut, sizeof cut, "...', the first 200 of %zu%s bytes", r->mismatch_len,
+			 r->mismatch_line_whole ? "" : " or more");
+	else
+		snprintf(cut, sizeof cut, "'");
 	if (r->mismatch == MISMATCH_TLS_TO_CLEAR)
 		emit(c, "tls-mode-mismatch", SEV_WARNING, r,
 		     "port %d was probed with implicit TLS but answered in clear text "
-		     "('%s'): %s", r->port, r->mismatch_text ? r->mismatch_text : "",
+		     "('%s%s): %s", r->port, r->mismatch_text ? r->mismatch_text : "", cut,
 		     r->starttls_offered ? "it is a STARTTLS port"
 		     : r->ehlo_ok || r->helo_used ? "it speaks SMTP in clear text and offers "
 						    "no STARTTLS"
@@ -400,12 +407,16 @@ static void rule_tls_version(struct ctx *c, const struct port_result *r)
 
 static void rule_injection(struct ctx *c, const struct port_result *r)
 {
-	if (r->injection_vulnerable)
+	if (r->injection_verdict == INJECTION_VULNERABLE)
 		emit(c, "starttls-injection", SEV_WARNING, r,
 		     "port %d ran a command sent in clear with STARTTLS after the TLS "
-		     "upgrade (its first reply under TLS was %d, not the 250 of our NOOP): "
+		     "upgrade (%d replies under TLS to our one QUIT, the first %d): "
 		     "a man in the middle can inject commands (CVE-2011-0411)", r->port,
-		     r->injection_code);
+		     r->injection_replies, r->injection_code);
+	if (r->injection_verdict == INJECTION_INCONCLUSIVE)
+		emit(c, "starttls-injection-inconclusive", SEV_INFO, r,
+		     "port %d: the STARTTLS injection test cannot tell: %s", r->port,
+		     r->injection_error ? r->injection_error : "no verdict");
 	if (r->tls.injected_len > 0)
 		emit(c, "starttls-injection", SEV_WARNING, r,
 		     "port %d sent %zu bytes of clear text after its STARTTLS reply "
@@ -828,7 +839,7 @@ static const port_rule_fn port_rules[] = {
 	rule_mismatch,         /* tls-mode-mismatch */
 	rule_starttls,         /* starttls-available, -missing, -failed */
 	rule_implicit_tls,     /* implicit-tls-available, tls-handshake-failed */
-	rule_injection,        /* starttls-injection */
+	rule_injection,        /* starttls-injection, starttls-injection-inconclusive */
 	rule_tls_version,      /* tls-protocol-old */
 	rule_cert,             /* cert-expired, -untrusted, -hostname-mismatch, -expiring */
 	rule_dane,             /* dane-ok, dane-mismatch */

@@ -132,6 +132,8 @@ const struct finding_info finding_catalogue[] = {
 	{ "starttls-injection", "Clear text was mixed into the STARTTLS upgrade, a known attack path (CVE-2011-0411 class).",
 	  ADVICE("Ask the provider to update the server; meanwhile prefer implicit TLS on 465."),
 	  true },
+	{ "starttls-injection-inconclusive", "The STARTTLS injection test (--injection-test) could not tell whether the server runs commands sent in clear before the upgrade.",
+	  NULL, false },
 	{ "implicit-tls-available", "The port speaks TLS from the first byte (SSL/TLS) and it works.",
 	  NULL, false },
 	{ "tls-handshake-failed", "The TLS handshake on this port fails.",

@@ -78,23 +78,27 @@ static void report_host(void *arg, const struct host_result *h)
 
 static bool json_wanted;
 
+/*
+ * Bad usage or a failure before any report: UNKNOWN. The message quotes
+ * what the user typed (and file names, OpenSSL's words), so it is escaped
+ * here, once for every caller, as server text is in the report: bytes
+ * outside printable ASCII never reach a terminal or a log raw.
+ */
 static int unknown(const char *msg, bool usage_hint)
 {
+	struct buf shown, b;
+	buf_init(&shown);
+	buf_init(&b);
+	escape_ascii(&shown, msg, strlen(msg));
 	if (json_wanted) {
-		struct buf b;
-		buf_init(&b);
-		buf_printf(&b, "{\"version\":\"%s\",\"status\":\"UNKNOWN\",\"exit_code\":3,"
-			   "\"summary\":\"", smtpcheck_version);
-		json_escape(&b, msg, strlen(msg));
-		buf_puts(&b, "\",\"error\":\"");
-		json_escape(&b, msg, strlen(msg));
-		buf_puts(&b, "\"}\n");
-		write_out(&b);
-		buf_free(&b);
+		report_error_json(buf_cstr(&shown), &b);
+		buf_putc(&b, '\n');
 	} else {
-		printf("SMTPCHECK UNKNOWN - %s\n", msg);
-		fflush(stdout);
+		buf_printf(&b, "SMTPCHECK UNKNOWN - %s\n", buf_cstr(&shown));
 	}
+	write_out(&b);
+	buf_free(&b);
+	buf_free(&shown);
 	if (usage_hint)
 		fprintf(stderr, "Try 'smtpcheck --help' for the options.\n");
 	return STATUS_UNKNOWN;
@@ -236,7 +240,8 @@ int main(int argc, char **argv)
 	struct secret password = { 0 };
 	if (!cfg.user)
 		secret_drop_env();  /* no login: the copy goes now */
-	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, &err) != 0) {
+	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, cfg.timeout,
+				   &err) != 0) {
 		kb_free(&kb);
 		int rc = unknown(buf_cstr(&err), false);
 		config_free(&cfg);

@@ -160,6 +160,51 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/*
+ * An option getopt_long did not take, named without its value: in
+ * "--passw=hunter2" (--password or --password-file?) the value is the
+ * very password the user meant to keep off the screen.
+ */
+static void unknown_option(const char *arg, int short_opt, struct buf *err)
+{
+	if (strncmp(arg, "--", 2) != 0) {
+		if (short_opt > 0 && short_opt < 128)
+			buf_printf(err, "unknown option '-%c'", short_opt);
+		else
+			buf_puts(err, "unknown option");
+		return;
+	}
+	const char *name = arg + 2;
+	size_t n = strcspn(name, "=");
+	bool has_value = name[n] == '=';
+	struct buf cands;
+	buf_init(&cands);
+	size_t matches = 0;
+	const struct option *match = NULL;
+	for (const struct option *o = long_options; o->name; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (strlen(o->name) == n) {        /* exact: no ambiguity */
+			matches = 1;
+			match = o;
+			break;
+		}
+		buf_printf(&cands, "%s--%s", matches ? ", " : "", o->name);
+		matches++;
+		match = o;
+	}
+	if (matches > 1)
+		buf_printf(err, "option '--%.*s' is ambiguous (%s)", (int)n, name,
+			   buf_cstr(&cands));
+	else if (matches == 1 && has_value && match->has_arg == no_argument)
+		buf_printf(err, "option '--%s' takes no value", match->name);
+	else
+		buf_printf(err, "unknown option '--%.*s'", (int)n, name);
+	if (has_value && matches != 1)
+		buf_puts(err, "; its value is not shown");
+	buf_free(&cands);
+}
+
 static bool parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
@@ -296,11 +341,8 @@ static bool valid_host(const char *h, struct buf *err)
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			  (c >= '0' && c <= '9') || c == '-' || c == '_';
 		if (!ok || ++label > 63) {
-			struct buf e;
-			buf_init(&e);
-			escape_ascii(&e, h, n > 80 ? 80 : n);
-			buf_printf(err, "'%s' is not a valid host name", buf_cstr(&e));
-			buf_free(&e);
+			/* Escaped where it is printed (main.c), as every message. */
+			buf_printf(err, "'%.80s' is not a valid host name", h);
 			return false;
 		}
 	}
@@ -365,7 +407,11 @@ static bool plain_number(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
-/* -D: a plain number of days means "alert below it"; else a range. */
+/*
+ * -D: a whole number of days means "alert below it"; anything else must
+ * be a range that says so (a ':' or an '@'), in whole days. "30.5" or
+ * " 7" read as the range 0:30.5 would alert on every healthy certificate.
+ */
 static bool days_threshold(const char *s, struct range *r)
 {
 	if (plain_number(s)) {
@@ -375,7 +421,9 @@ static bool days_threshold(const char *s, struct range *r)
 		range_below((double)days, r);
 		return true;
 	}
-	return range_parse(s, r);
+	if (!strchr(s, ':') && s[0] != '@')
+		return false;
+	return !strchr(s, '.') && range_parse(s, r);
 }
 
 static void show_args(struct config *cfg, int argc, char **argv)
@@ -457,14 +505,19 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			break;
 		case 'D': {
 			char w[64], *comma;
+			if (strlen(optarg) >= sizeof w) {
+				buf_printf(err, "--certificate-days: '%.40s...' is too long", optarg);
+				return OPTIONS_USAGE;
+			}
 			snprintf(w, sizeof w, "%s", optarg);
 			comma = strchr(w, ',');
 			if (comma)
 				*comma++ = '\0';
 			if (!days_threshold(w, &cfg->cert_warn) ||
 			    (comma && !days_threshold(comma, &cfg->cert_crit))) {
-				buf_printf(err, "--certificate-days: '%s' is not W[,C] in days "
-					   "(or Nagios ranges)", optarg);
+				buf_printf(err, "--certificate-days: '%s' is not W[,C]: whole "
+					   "numbers of days, or Nagios ranges of days such as "
+					   "30: or @0:10", optarg);
 				return OPTIONS_USAGE;
 			}
 			if (!comma)
@@ -482,7 +535,9 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		case 'c': {
 			struct range *r = c == 'w' ? &cfg->warn_time : &cfg->crit_time;
 			if (!range_parse(optarg, r)) {
-				buf_printf(err, "--%s: '%s' is not a number of seconds or a range",
+				buf_printf(err, "--%s: '%s' is not a number of seconds or a "
+					   "Nagios range ([@][START:][END], plain decimal numbers "
+					   "such as 0.5, 2: or ~:3)",
 					   c == 'w' ? "warning" : "critical", optarg);
 				return OPTIONS_USAGE;
 			}
@@ -590,10 +645,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			buf_printf(err, "option '%s' needs a value", argv[optind - 1]);
 			return OPTIONS_USAGE;
 		default:
-			if (optopt)
-				buf_printf(err, "unknown option '-%c'", optopt);
-			else
-				buf_printf(err, "unknown option '%s'", argv[optind - 1]);
+			unknown_option(argv[optind - 1], optopt, err);
 			return OPTIONS_USAGE;
 		}
 	}

@@ -35,7 +35,7 @@ const struct state_info probe_states[PS_COUNT] = {
 	[PS_MAIL] = { "MAIL", "waiting for the reply to MAIL FROM", PH_MAIL },
 	[PS_RCPT] = { "RCPT", "waiting for the reply to RCPT TO", PH_RCPT },
 	[PS_RSET] = { "RSET", "waiting for the reply to RSET", PH_RCPT },
-	[PS_INJECT_CHECK] = { "INJECT-CHECK", "waiting for the first reply under TLS "
+	[PS_INJECT_CHECK] = { "INJECT-CHECK", "waiting for the replies under TLS "
 			      "(injection test)", PH_EHLO_TLS },
 	[PS_QUIT] = { "QUIT", "closing the session", PH_QUIT },
 	[PS_DONE] = { "DONE", "finished", PH_COUNT },
@@ -431,8 +431,10 @@ static void advance(struct probe *p)
  */
 /*
  * The CVE-2011-0411 test: STARTTLS and HELP in one packet. A server that
- * keeps the HELP across the upgrade answers it under TLS, before the NOOP
- * we send there; a correct one discards it and answers the NOOP.
+ * keeps the HELP across the upgrade answers it under TLS, before the QUIT
+ * we send there; a correct one discards it and answers the QUIT first.
+ * The replies are counted, not read: HELP may be answered 214, 250, 502
+ * or anything else, but QUIT is answered 221 and nothing else is.
  */
 static void injection_start(struct probe *p)
 {
@@ -442,7 +444,6 @@ static void injection_start(struct probe *p)
 		quit(p);
 		return;
 	}
-	r->injection_tested = true;
 	push(p, PS_STARTTLS, "STARTTLS", NULL, false);
 	/* Sent in the same write, and no reply is expected for it in clear. */
 	append(p->act->line, false, "HELP");
@@ -666,6 +667,36 @@ static void on_rset(struct probe *p, const struct reply *r)
 		advance(p);
 }
 
+/*
+ * A reply under TLS on the injection connection, where QUIT is the only
+ * command we sent. Its 221 as the first reply: the HELP was discarded.
+ * Any reply before it, or two replies in all, answered a command we never
+ * sent under TLS: the HELP ran. One reply other than 221 may be either
+ * (a server that answers QUIT 421, say), so wait for a second one; if
+ * the session ends first, the test says it cannot tell.
+ */
+static void on_inject_check(struct probe *p, const struct reply *r)
+{
+	struct port_result *res = p->res;
+	int n = ++res->injection_replies;
+	if (n == 1) {
+		res->injection_code = r->code;
+		res->injection_text = arena_strdup(p->arena, r->text);
+	}
+	if (r->code == 221 || n > 1) {
+		res->injection_verdict = n == 1 ? INJECTION_SAFE : INJECTION_VULNERABLE;
+		res->injection_error = NULL;
+		p->step = STEP_END;
+		return; /* QUIT went already: settle() closes */
+	}
+	res->injection_verdict = INJECTION_INCONCLUSIVE;
+	res->injection_error = arena_printf(p->arena,
+		"the only reply under TLS was %d %s, which may answer either the "
+		"QUIT or the HELP sent in clear", r->code, escaped(p, r->lines[0]));
+	/* Nothing to send: only wait for a second reply. */
+	p->pending[p->npending++] = PS_INJECT_CHECK;
+}
+
 /* "220 ...", "554 ...", "421-..." or what OpenSSL left of it ("...") */
 bool looks_like_smtp(const char *text)
 {
@@ -714,16 +745,7 @@ static void on_reply(struct probe *p, const struct reply *r, uint64_t now)
 	case PS_MAIL: on_mail(p, r); break;
 	case PS_RCPT: on_rcpt(p, r); break;
 	case PS_RSET: on_rset(p, r); break;
-	case PS_INJECT_CHECK: {
-		struct port_result *res = p->res;
-		res->injection_code = r->code;
-		res->injection_text = arena_strdup(p->arena, r->text);
-		/* 250 answers our NOOP; anything else answered the HELP. */
-		res->injection_vulnerable = r->code != 250;
-		p->step = STEP_END;
-		quit(p);
-		break;
-	}
+	case PS_INJECT_CHECK: on_inject_check(p, r); break;
 	default: unexpected(p, EV_REPLY, now); break;
 	}
 }
@@ -799,9 +821,14 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 				set_state(p, PS_GREETING, now);
 				return;
 			}
-			if (p->injection_probe)
-				push(p, PS_INJECT_CHECK, "NOOP", NULL, false);
-			else
+			if (p->injection_probe) {
+				/* QUIT, awaited: its 221 is the marker. */
+				push(p, PS_INJECT_CHECK, "QUIT", NULL, false);
+				p->quit_sent = true;
+				res->injection_verdict = INJECTION_INCONCLUSIVE;
+				res->injection_error = arena_strdup(p->arena,
+					"no reply came under TLS");
+			} else
 				send_ehlo(p, PS_EHLO_TLS);
 			settle(p, now);
 			return;
@@ -811,8 +838,9 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 			/* Clear text, but not SMTP (an SSH banner, a web server's
 			 * answer): no use trying STARTTLS there. */
 			fail(p, FAIL_PROTOCOL, "the port answered the TLS hello in clear "
-			     "text, and not in SMTP: '%s'",
-			     res->mismatch_text ? res->mismatch_text : "");
+			     "text, and not in SMTP: '%s%s'",
+			     res->mismatch_text ? res->mismatch_text : "",
+			     res->mismatch_cut ? "..." : "");
 			res->fail_state = PS_GREETING;
 			close_now(p, now);
 			return;

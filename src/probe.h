@@ -41,7 +41,7 @@ enum probe_state {
 	PS_MAIL,
 	PS_RCPT,
 	PS_RSET,
-	PS_INJECT_CHECK,          /* --injection-test: NOOP after the upgrade */
+	PS_INJECT_CHECK,          /* --injection-test: QUIT after the upgrade */
 	PS_QUIT,
 	PS_DONE,
 	PS_COUNT

@@ -15,10 +15,15 @@ struct range {
 	bool low_infinite;    /* "~" */
 	bool high_infinite;   /* nothing after ':' */
 	double low, high;
-	char text[32];        /* as given, for perfdata */
+	char text[64];        /* normalised, for perfdata */
 };
 
-/* Parse text; false if it is not a range. */
+/*
+ * Parse text; false if it is not a range. Numbers are plain decimals
+ * ("-1.5", "0.25", ".5"), at most 24 characters: no blanks, no "+", no
+ * exponent, no hexadecimal. text is set to the normal form ("007.50:"
+ * gives "7.5:", ":10" gives "0:10").
+ */
 bool range_parse(const char *text, struct range *r);
 
 /* A range from a plain number n meaning "alert when below n". */

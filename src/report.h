@@ -22,6 +22,10 @@ void report_json(const struct config *cfg, const struct host_result *h,
 		 const struct diagnosis *d, const struct report_advice *ra,
 		 struct buf *out);
 
+/* --json when nothing was probed: report_json's keys, status UNKNOWN,
+ * message (printable ASCII) as summary and error. */
+void report_error_json(const char *message, struct buf *out);
+
 /* The Nagios status line with perfdata, without a newline. */
 void report_status_line(const struct config *cfg, const struct host_result *h,
 			const struct diagnosis *d, struct buf *out);

@@ -385,19 +385,33 @@ static void port(struct json *j, const struct host_result *h, const struct port_
 		json_null(j);
 	}
 	json_key(j, "injection_test");
-	if (r->injection_tested || r->injection_error) {
+	if (r->injection_verdict != INJECTION_UNTESTED || r->injection_error) {
+		static const char *const verdicts[] = {
+			[INJECTION_UNTESTED] = "untested", [INJECTION_SAFE] = "safe",
+			[INJECTION_VULNERABLE] = "vulnerable",
+			[INJECTION_INCONCLUSIVE] = "inconclusive",
+		};
+		bool known = r->injection_verdict == INJECTION_SAFE ||
+			     r->injection_verdict == INJECTION_VULNERABLE;
 		json_object_begin(j);
 		json_key(j, "tested");
-		json_bool(j, r->injection_tested);
+		json_bool(j, r->injection_verdict != INJECTION_UNTESTED);
+		json_key(j, "verdict");
+		json_string(j, verdicts[r->injection_verdict]);
 		json_key(j, "vulnerable");
-		json_bool(j, r->injection_vulnerable);
+		if (known)
+			json_bool(j, r->injection_verdict == INJECTION_VULNERABLE);
+		else
+			json_null(j);
 		json_key(j, "code");
 		if (r->injection_code)
 			json_int(j, r->injection_code);
 		else
 			json_null(j);
+		json_key(j, "replies");
+		json_int(j, r->injection_replies);
 		json_key(j, "error");
-		json_string(j, r->injection_tested ? NULL : r->injection_error);
+		json_string(j, known ? NULL : r->injection_error);
 		json_object_end(j);
 	} else {
 		json_null(j);
@@ -776,6 +790,8 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	json_int(&j, (int)d->status);
 	json_key(&j, "summary");
 	json_string(&j, d->summary);
+	json_key(&j, "error");
+	json_null(&j);   /* set only in report_error_json's documents */
 	json_key(&j, "elapsed_ms");
 	json_double(&j, (double)h->elapsed_us / 1000.0, 3);
 	json_key(&j, "addresses");
@@ -870,6 +886,51 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	json_array_end(&j);
 	json_object_end(&j);
 	arena_free(&a);
+	json_object_end(&j);
+}
+
+/*
+ * The document for a run that probed nothing (bad usage, no password, a
+ * failure before the first host): the keys of report_json, so a consumer
+ * reads one shape, with null or empty where nothing applies.
+ */
+void report_error_json(const char *message, struct buf *out)
+{
+	struct json j;
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_key(&j, "version");
+	json_string(&j, smtpcheck_version);
+	json_key(&j, "host");
+	json_null(&j);
+	json_key(&j, "status");
+	json_string(&j, status_name(STATUS_UNKNOWN));
+	json_key(&j, "exit_code");
+	json_int(&j, STATUS_UNKNOWN);
+	json_key(&j, "summary");
+	json_string(&j, message);
+	json_key(&j, "error");
+	json_string(&j, message);
+	/* Lists stay lists, empty: "for port in doc['ports']" just works. */
+	enum { NUL, EMPTY_LIST, FALSE };
+	static const struct { const char *key; int is; } rest[] = {
+		{ "elapsed_ms", NUL }, { "addresses", EMPTY_LIST }, { "dns_error", NUL },
+		{ "dns_ms", NUL }, { "discovery", FALSE }, { "domain", NUL }, { "dns", NUL },
+		{ "ports", EMPTY_LIST }, { "findings", EMPTY_LIST },
+		{ "recommendation", NUL }, { "client_steps", NUL },
+		{ "client_summaries", EMPTY_LIST }, { "thunderbird_autoconfig", NUL },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rest); i++) {
+		json_key(&j, rest[i].key);
+		if (rest[i].is == EMPTY_LIST) {
+			json_array_begin(&j);
+			json_array_end(&j);
+		} else if (rest[i].is == FALSE) {
+			json_bool(&j, false);
+		} else {
+			json_null(&j);
+		}
+	}
 	json_object_end(&j);
 }
 

@@ -126,6 +126,14 @@ enum auth_status {
 	AUTH_SKIPPED_SESSION   /* the session ended before AUTH */
 };
 
+/* What --injection-test found on a STARTTLS port. */
+enum injection_verdict {
+	INJECTION_UNTESTED,    /* no upgrade on the test connection (see error) */
+	INJECTION_SAFE,        /* the first reply under TLS answered our QUIT */
+	INJECTION_VULNERABLE,  /* another reply came first: the injected HELP's */
+	INJECTION_INCONCLUSIVE /* upgraded, but the replies cannot tell */
+};
+
 /* --try-mechanisms: AUTH <mech>, then "*" to cancel. */
 struct mech_test {
 	char mech[24];
@@ -201,6 +209,9 @@ struct port_result {
 
 	enum mode_mismatch mismatch;
 	char *mismatch_text;           /* what was heard, escaped */
+	bool mismatch_cut;             /* it is the first 200 bytes of its line */
+	size_t mismatch_len;           /* that line's length, as far as seen */
+	bool mismatch_line_whole;      /* its end was seen */
 
 	/* The reply that stopped the session, if one did (421, 554, ...). */
 	int stop_code;
@@ -219,12 +230,16 @@ struct port_result {
 	struct relay_result relay;       /* without authentication */
 	struct relay_result relay_auth;  /* after a successful AUTH */
 
-	/* --injection-test: STARTTLS with a command in the same packet. */
-	bool injection_tested;
-	bool injection_vulnerable;     /* the command ran after the upgrade */
-	int injection_code;            /* first reply under TLS */
+	/*
+	 * --injection-test: STARTTLS with HELP in the same packet, then QUIT
+	 * under TLS. The verdict comes from counting the replies under TLS
+	 * (probe.c), never from what one code seems to mean.
+	 */
+	enum injection_verdict injection_verdict;
+	int injection_replies;         /* replies under TLS */
+	int injection_code;            /* the first of them */
 	char *injection_text;
-	char *injection_error;         /* why the test could not be made */
+	char *injection_error;         /* why untested, or why inconclusive */
 
 	char *sniff_text;              /* first clear-text line of the TLS sniff */
 

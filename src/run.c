@@ -119,6 +119,26 @@ static void host_release(struct host *h)
 	arena_free(&h->arena);
 }
 
+/* Why the injection test of a port gave no verdict, or NULL: it did. */
+static char *injection_why(const struct port_result *inj)
+{
+	switch (inj->injection_verdict) {
+	case INJECTION_SAFE:
+	case INJECTION_VULNERABLE:
+		return NULL;
+	case INJECTION_INCONCLUSIVE:
+		/* Upgraded, then silence: the session's end says more (a
+		 * timeout, a reset) than "no reply". */
+		if (inj->injection_replies == 0 && inj->error)
+			return inj->error;
+		return inj->injection_error;
+	case INJECTION_UNTESTED:
+		break;
+	}
+	return inj->injection_error ? inj->injection_error
+	       : inj->error ? inj->error : "the test connection ended before TLS";
+}
+
 /* Put every server's results into one array, in server order. */
 static void gather_ports(struct host *h)
 {
@@ -132,13 +152,11 @@ static void gather_ports(struct host *h)
 		for (size_t i = 0; i < sv->ninj; i++) {
 			struct port_result *to = &sv->results[sv->inj_of[i]];
 			const struct port_result *from = &sv->results[sv->nresults + i];
-			to->injection_tested = from->injection_tested && from->injection_code;
-			to->injection_vulnerable = to->injection_tested && from->injection_vulnerable;
+			to->injection_verdict = from->injection_verdict;
+			to->injection_replies = from->injection_replies;
 			to->injection_code = from->injection_code;
 			to->injection_text = from->injection_text;
-			to->injection_error = from->injection_code ? NULL
-					      : from->injection_error ? from->injection_error
-					      : from->error ? from->error : "no answer under TLS";
+			to->injection_error = injection_why(from);
 			port_result_free(&sv->results[sv->nresults + i]);
 		}
 		if (sv->nresults)

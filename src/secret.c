@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,25 +53,42 @@ static int take(struct secret *s, const char *p, size_t n, const char *source,
 	return 0;
 }
 
-static int from_file(struct secret *s, const char *path, struct buf *err)
+/*
+ * The first line of FILE. A pipe is legitimate (--password-file
+ * <(pass show mail)), but a pipe or FIFO nobody writes would block open()
+ * and read() for ever: the file is opened without blocking and read only
+ * when poll() says so, within wait_s seconds (the run's -t).
+ */
+static int from_file(struct secret *s, const char *path, double wait_s, struct buf *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		buf_printf(err, "--password-file: cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
+	uint64_t end = now_us() + (uint64_t)(wait_s * 1e6);
 	char data[SASL_MAX_CRED + 4];
 	size_t len = 0;
+	int rc = -1;
 	for (;;) {
-		ssize_t n = read(fd, data + len, sizeof data - len);
-		if (n < 0 && errno == EINTR)
+		uint64_t now = now_us();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int ready = now < end ? poll(&pfd, 1, (int)((end - now + 999) / 1000)) : 0;
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready == 0) {
+			buf_printf(err, "--password-file: nothing came from %s within %g s "
+				   "(-t): a pipe or FIFO must be written before the deadline",
+				   path, wait_s);
+			goto done;
+		}
+		ssize_t n = ready < 0 ? -1 : read(fd, data + len, sizeof data - len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
 			buf_printf(err, "--password-file: cannot read %s: %s", path,
 				   strerror(errno));
-			close(fd);
-			OPENSSL_cleanse(data, sizeof data);
-			return -1;
+			goto done;
 		}
 		if (n == 0)
 			break;
@@ -82,8 +100,9 @@ static int from_file(struct secret *s, const char *path, struct buf *err)
 			break;
 		}
 	}
+	rc = take(s, data, len, "--password-file", err);
+done:
 	close(fd);
-	int rc = take(s, data, len, "--password-file", err);
 	OPENSSL_cleanse(data, sizeof data);
 	return rc;
 }
@@ -169,14 +188,14 @@ bool secret_env_held(void)
 }
 
 int secret_load(struct secret *s, const char *user, const char *password_file,
-		struct buf *err)
+		double wait_s, struct buf *err)
 {
 	memset(s, 0, sizeof *s);
 	harden();
 	secret_take_env();  /* in case the caller did not */
 	int rc;
 	if (password_file) {
-		rc = from_file(s, password_file, err);
+		rc = from_file(s, password_file, wait_s, err);
 	} else if (env_value) {
 		rc = take(s, env_value, env_len, ENV_NAME, err);
 	} else if (isatty(STDIN_FILENO)) {

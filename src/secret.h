@@ -26,10 +26,11 @@ struct secret {
 
 /*
  * Load the password for user. Returns 0, or -1 with a reason in err (no
- * source, unreadable file, empty password, too long).
+ * source, unreadable file, empty password, too long, nothing to read from
+ * password_file within wait_s seconds: a pipe or FIFO nobody writes).
  */
 int secret_load(struct secret *s, const char *user, const char *password_file,
-		struct buf *err);
+		double wait_s, struct buf *err);
 void secret_wipe(struct secret *s);
 
 /*

@@ -291,6 +291,32 @@ static void record_injection(struct session *s, const char *data, size_t len)
 	trace(s, 'S', data, len);
 }
 
+/*
+ * The clear text a port sent instead of a TLS ServerHello: its first line,
+ * at most MISMATCH_QUOTE bytes of it, escaped, for the tls-mode-mismatch
+ * finding. A longer line is cut, and the result says so and how long it
+ * was (or how much of it came before the end was seen), so the quote
+ * never ends silently. prefix marks text OpenSSL took part of ("...").
+ */
+#define MISMATCH_QUOTE 200
+static void keep_mismatch(struct session *s, const char *prefix, const char *data,
+			  size_t n)
+{
+	size_t line = 0;
+	while (line < n && data[line] != '\r' && data[line] != '\n')
+		line++;
+	struct port_result *r = s->res;
+	r->mismatch_cut = line > MISMATCH_QUOTE;
+	r->mismatch_len = line;
+	r->mismatch_line_whole = line < n;
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, prefix);
+	escape_ascii(&b, data, line > MISMATCH_QUOTE ? MISMATCH_QUOTE : line);
+	r->mismatch_text = arena_strndup(s->arena, buf_cstr(&b), b.len);
+	buf_free(&b);
+}
+
 static void handshake_step(struct session *s)
 {
 	/*
@@ -324,16 +350,7 @@ static void handshake_step(struct session *s)
 			break;
 		}
 		if (s->probe.state == PS_TLS_HANDSHAKE) {
-			size_t line = 0;
-			while (line < (size_t)n && peek[line] != '\r' && peek[line] != '\n')
-				line++;
-			if (line > 200)
-				line = 200;
-			struct buf b;
-			buf_init(&b);
-			escape_ascii(&b, peek, line);
-			s->res->mismatch_text = arena_strndup(s->arena, buf_cstr(&b), b.len);
-			buf_free(&b);
+			keep_mismatch(s, "", peek, (size_t)n);
 			trace(s, 'S', peek, (size_t)n);
 			dispatch(s, EV_TLS_CLEARTEXT, NULL);
 			return;
@@ -394,18 +411,9 @@ static void handshake_step(struct session *s)
 	if (!s->tls_checked && s->probe.state == PS_TLS_HANDSHAKE &&
 	    (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
 	     reason == SSL_R_HTTP_REQUEST)) {
-		char rest[200];
-		ssize_t n = recv(s->fd, rest, sizeof rest - 1, MSG_PEEK | MSG_DONTWAIT);
-		size_t len = n > 0 ? (size_t)n : 0;
-		size_t line = 0;
-		while (line < len && rest[line] != '\r' && rest[line] != '\n')
-			line++;
-		struct buf b;
-		buf_init(&b);
-		buf_puts(&b, "...");
-		escape_ascii(&b, rest, line);
-		s->res->mismatch_text = arena_strndup(s->arena, buf_cstr(&b), b.len);
-		buf_free(&b);
+		char rest[MAX_INJECTED];
+		ssize_t n = recv(s->fd, rest, sizeof rest, MSG_PEEK | MSG_DONTWAIT);
+		keep_mismatch(s, "...", rest, n > 0 ? (size_t)n : 0);
 		ERR_clear_error();
 		dispatch(s, EV_TLS_CLEARTEXT, NULL);
 		return;

@@ -27,6 +27,7 @@ POSTFIX_KEYS = {"profile"}
 BACKEND_PREFIX = re.compile(r"^\[([^\]\s]*)\]\s+(.*)$")
 DEFAULT_TIMEOUT = 30.0
 MISSING = object()          # a JSON path that leads nowhere
+FIFO = object()             # a [file] that is a named pipe, never written
 
 
 class ScenarioError(Exception):
@@ -101,9 +102,12 @@ class Scenario:
                 if not re.match(r"^[A-Za-z0-9_.-]+$", fname.strip()) or fname.startswith("."):
                     raise ScenarioError(f"[{section}]: bad file name")
                 keys = dict(cp[section])
-                if set(keys) != {"content"}:
-                    raise ScenarioError(f"[{section}]: the only key is `content`")
-                self.files[fname.strip()] = keys["content"]
+                if set(keys) == {"fifo"} and keys["fifo"].strip() == "yes":
+                    self.files[fname.strip()] = FIFO   # a named pipe nobody writes
+                elif set(keys) != {"content"}:
+                    raise ScenarioError(f"[{section}]: one key, `content` or `fifo = yes`")
+                else:
+                    self.files[fname.strip()] = keys["content"]
         self.server_labels = [s.partition(" ")[2].strip() for s in cp.sections()
                               if s.startswith("server ") and s.strip() != "server *"]
         self.backends = [b for b in re.split(r"[\s,]+", test.get("backends", "scripted")) if b]
@@ -193,9 +197,9 @@ def parse_exit(text):
 
 
 # --------------------------------------------------------------------------
-# Placeholders: {addr} {port:LABEL} {ca} {certs} {smtpcheck} {tmp} {scndir}
+# Placeholders: {addr} {port:LABEL} {ca} {certs} {smtpcheck} {tmp} {scndir} {byte:HH}
 
-PLACEHOLDER = re.compile(r"\{(addr|ca|certs|smtpcheck|tmp|scndir|port:[^{}\s]*)\}")
+PLACEHOLDER = re.compile(r"\{(addr|ca|certs|smtpcheck|tmp|scndir|port:[^{}\s]*|byte:[0-9a-fA-F]{2})\}")
 
 
 def make_substituter(values, ports):
@@ -208,6 +212,12 @@ def make_substituter(values, ports):
             if label not in ports:
                 raise ScenarioError(f"placeholder {{{name}}}: no [server {label}]")
             return str(ports[label])
+        if name.startswith("byte:"):
+            # One raw byte, for arguments no text file should hold (ESC,
+            # invalid UTF-8); above 0x7f as a surrogate, which os.fsencode
+            # turns back into that byte on the way to exec.
+            b = int(name[5:], 16)
+            return chr(b) if b < 0x80 else chr(0xDC00 + b)
         return values[name]
 
     def subst(text):
@@ -735,7 +745,7 @@ STATUS_LINE = re.compile(r"^SMTPCHECK (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]*[^|
                          r"(?: \| " + _PERF + r"(?: " + _PERF + r")*)?$")
 STATUS_CODE = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
 
-HOST_KEYS = {"version", "host", "status", "exit_code", "summary", "elapsed_ms",
+HOST_KEYS = {"version", "host", "status", "exit_code", "summary", "error", "elapsed_ms",
              "addresses", "dns_error", "dns_ms", "ports", "findings", "recommendation",
              "client_steps", "client_summaries", "thunderbird_autoconfig"}
 PORT_KEYS = {"port", "mode", "mode_requested", "address", "connected", "error", "failure",
@@ -782,10 +792,23 @@ def validate_host_json(doc, exit_code=None):
     p = []
     if not _keys("host", doc, HOST_KEYS, p):
         return p
-    _types("host", doc, {"version": str, "host": str, "status": str, "exit_code": int,
-                         "summary": str, "elapsed_ms": (int, float), "addresses": list,
-                         "ports": list, "findings": list,
+    # A run that probed nothing (bad usage, no password) has the same keys,
+    # an error, UNKNOWN, and null or empty where nothing applies.
+    error_doc = doc.get("error") is not None
+    null_ok = (type(None),) if error_doc else ()
+    _types("host", doc, {"version": str, "host": (str,) + null_ok,
+                         "status": str, "exit_code": int, "summary": str,
+                         "error": str if error_doc else type(None),
+                         "elapsed_ms": (int, float) + null_ok,
+                         "addresses": list, "ports": list, "findings": list,
                          "dns_error": (str, type(None))}, p)
+    if error_doc:
+        if doc.get("status") != "UNKNOWN":
+            p.append(f"an error document with status {doc.get('status')!r}, not UNKNOWN")
+        if doc.get("ports") or doc.get("findings"):
+            p.append("an error document with ports or findings")
+        if doc.get("summary") != doc.get("error"):
+            p.append("an error document whose summary is not its error")
     if doc.get("status") not in STATUS_CODE:
         p.append(f"status {doc.get('status')!r} is not a Nagios state")
     elif STATUS_CODE[doc["status"]] != doc.get("exit_code"):
@@ -892,11 +915,11 @@ def _given(args, *names):
 def width_checks(lines, args):
     """The text report (and --list-clients) fits 80 columns, counted in
     characters of the decoded output. Status lines (one per host, with the
-    perfdata) are exempt, and runs with -v are not checked: the transcript
-    is a protocol record, not the report."""
+    perfdata) are exempt; -v transcripts are part of the report and wrap
+    like the rest."""
     if _given(args, "--json", "--prometheus"):
         return []
-    report = lines and lines[0].startswith("SMTPCHECK ") and not _given(args, "--verbose")
+    report = lines and lines[0].startswith("SMTPCHECK ")
     if not report and not _given(args, "--list-clients", "--list-findings"):
         return []
     long = [(n, l) for n, l in enumerate(lines, 1)
@@ -943,7 +966,9 @@ def contract_checks(stdout, exit_code, args):
                 if miss:
                     failures.append(("contract: --explain JSON fields",
                                      f"missing {', '.join(miss)}"))
-            elif isinstance(doc, dict) and "ports" in doc:
+            elif isinstance(doc, dict):
+                # Host documents and error documents alike: one without
+                # "ports" is a broken one, not one to skip.
                 problems = validate_host_json(doc, exit_code if len(docs) == 1 else None)
                 if problems:
                     failures.append(("contract: JSON fields of the product contract",

@@ -1002,7 +1002,18 @@ def check_checker_contracts():
     expect(sc.contract_checks(wide, 0, []) == [], "status line and 78 characters pass")
     for args in ([], ["-4v"], ["--json"]):
         fails = sc.width_checks((wide + "y" * 81).splitlines(), args)
-        expect(bool(fails) == (args == []), f"81-column report line with {args}: {fails}")
+        expect(bool(fails) == (args != ["--json"]),
+               f"81-column report line with {args}: {fails}")
+    # --json error documents are checked like host documents: all keys.
+    error_doc = {k: None for k in sc.HOST_KEYS}
+    error_doc.update(version="1", status="UNKNOWN", exit_code=3, summary="bad",
+                     error="bad", addresses=[], ports=[], findings=[])
+    expect(sc.contract_checks(json.dumps(error_doc) + "\n", 3, ["--json"]) == [],
+           "a complete error document passes")
+    short = {"version": "1", "status": "UNKNOWN", "exit_code": 3, "summary": "bad",
+             "error": "bad"}
+    expect(sc.contract_checks(json.dumps(short) + "\n", 3, ["--json"]),
+           "an error document without ports and the other keys fails")
     expect(sc.checker_reports("warning: x\n") == [], "a plain stderr line is no report")
     for text in ["==4242== Invalid read of size 8\n",
                  "x\n==1== 16 bytes in 1 blocks are definitely lost\n",
@@ -1039,6 +1050,8 @@ def check_placeholders():
         raise AssertionError("unknown {port:25} accepted")
     except sc.ScenarioError:
         pass
+    word = subst("a{byte:1b}[1m{byte:ff}")
+    expect(os.fsencode(word) == b"a\x1b[1m\xff", f"{{byte:HH}} gives raw bytes: {word!r}")
 
 
 BACKENDS_SCN = """

@@ -234,10 +234,10 @@ static void check_trials_with_relay(const struct port_result *res)
 
 static void check_injection_safe(const struct port_result *res)
 {
-	ck_assert(res->injection_tested);
-	ck_assert(!res->injection_vulnerable);
-	ck_assert_int_eq(res->injection_code, 250);
-	ck_assert_str_eq(res->injection_text, "2.0.0 Ok");
+	ck_assert_int_eq(res->injection_verdict, INJECTION_SAFE);
+	ck_assert_int_eq(res->injection_replies, 1);
+	ck_assert_int_eq(res->injection_code, 221);
+	ck_assert_str_eq(res->injection_text, "2.0.0 Bye");
 	ck_assert_ptr_null(res->injection_error);
 	ck_assert(res->tls.ok);
 	/* The session stops at the check: no EHLO under TLS. */
@@ -246,23 +246,51 @@ static void check_injection_safe(const struct port_result *res)
 
 static void check_injection_vulnerable(const struct port_result *res)
 {
-	ck_assert(res->injection_tested);
-	ck_assert(res->injection_vulnerable);
+	ck_assert_int_eq(res->injection_verdict, INJECTION_VULNERABLE);
+	ck_assert_int_eq(res->injection_replies, 2);
 	ck_assert_int_eq(res->injection_code, 214);
 	ck_assert_str_eq(res->injection_text, "2.0.0 Commands: HELO EHLO MAIL RCPT DATA");
+	ck_assert_ptr_null(res->injection_error);
 }
 
-static void check_injection_help_refused(const struct port_result *res)
+/* The HELP answered 250, as NOOP would be: still a reply before the 221. */
+static void check_injection_help_250(const struct port_result *res)
 {
-	ck_assert(res->injection_tested && res->injection_vulnerable);
+	ck_assert_int_eq(res->injection_verdict, INJECTION_VULNERABLE);
+	ck_assert_int_eq(res->injection_code, 250);
+}
+
+/* Two replies to one QUIT, neither 221: the HELP ran. */
+static void check_injection_two_refusals(const struct port_result *res)
+{
+	ck_assert_int_eq(res->injection_verdict, INJECTION_VULNERABLE);
+	ck_assert_int_eq(res->injection_replies, 2);
 	ck_assert_int_eq(res->injection_code, 502);
+}
+
+/* One reply, not 221, then the end: it answered QUIT or HELP. */
+static void check_injection_one_421(const struct port_result *res)
+{
+	ck_assert_int_eq(res->injection_verdict, INJECTION_INCONCLUSIVE);
+	ck_assert_int_eq(res->injection_replies, 1);
+	ck_assert_int_eq(res->injection_code, 421);
+	ck_assert_str_eq(res->injection_error, "the only reply under TLS was 421 4.3.2 "
+			 "Closing, which may answer either the QUIT or the HELP sent in clear");
+}
+
+static void check_injection_silent(const struct port_result *res)
+{
+	ck_assert_int_eq(res->injection_verdict, INJECTION_INCONCLUSIVE);
+	ck_assert_int_eq(res->injection_replies, 0);
+	ck_assert_int_eq(res->injection_code, 0);
+	ck_assert_str_eq(res->injection_error, "no reply came under TLS");
 }
 
 /* STARTTLS refused on the injection connection: nothing tested, and the
  * HELP's clear-text answer is taken by no step (the session just quits). */
 static void check_injection_starttls_refused(const struct port_result *res)
 {
-	ck_assert(!res->injection_vulnerable);
+	ck_assert_int_eq(res->injection_verdict, INJECTION_UNTESTED);
 	ck_assert_int_eq(res->injection_code, 0);
 	ck_assert_str_eq(res->injection_error, "STARTTLS refused: 454 4.7.0 TLS not available");
 	ck_assert_int_eq(res->relay.mail_code, 0);
@@ -270,8 +298,7 @@ static void check_injection_starttls_refused(const struct port_result *res)
 
 static void check_injection_untestable(const struct port_result *res)
 {
-	ck_assert(!res->injection_tested);
-	ck_assert(!res->injection_vulnerable);
+	ck_assert_int_eq(res->injection_verdict, INJECTION_UNTESTED);
 	ck_assert_str_eq(res->injection_error, "the port does not offer STARTTLS");
 	ck_assert(!res->tls.attempted);
 }
@@ -830,34 +857,65 @@ static const struct script scripts[] = {
 		  "MAIL FROM:<>\r\nRCPT TO:<x@example.com>\r\nRSET\r\nQUIT"),
 		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
 	}, .nsteps = 5, .end = COMPLETED, .check = check_cut_short },
-	{ .name = "injection test: the HELP is discarded, NOOP answered", .mode = MODE_STARTTLS,
+	{ .name = "injection test: the HELP is discarded, QUIT answered first", .mode = MODE_STARTTLS,
 	  .injection = true, .steps = {
 		CLEAR_OPENING,
 		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
 		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
 		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "NOOP"),
-		S(EV_REPLY, "250 2.0.0 Ok\r\n", PS_DONE, ACT_QUIT, "QUIT"),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_safe },
-	{ .name = "injection test: the HELP is answered under TLS", .mode = MODE_STARTTLS,
-	  .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "NOOP"),
-		S(EV_REPLY, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA\r\n", PS_DONE,
-		  ACT_QUIT, "QUIT"),
-	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_vulnerable },
-	{ .name = "injection test: the HELP is refused under TLS, still not the NOOP's answer",
+	{ .name = "injection test: the HELP is answered under TLS, then the QUIT",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
 		CLEAR_OPENING,
 		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
 		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
 		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "NOOP"),
-		S(EV_REPLY, "502 5.5.1 HELP not implemented\r\n", PS_DONE, ACT_QUIT, "QUIT"),
-	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_help_refused },
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_REPLY, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA\r\n", PS_INJECT_CHECK,
+		  ACT_NONE, NULL),
+		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
+	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_vulnerable },
+	{ .name = "injection test: the HELP answered 250 is a reply too many",
+	  .mode = MODE_STARTTLS, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
+		  ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_REPLY, "250 2.0.0 Ok\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
+		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
+	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_help_250 },
+	{ .name = "injection test: two replies to one QUIT, neither 221",
+	  .mode = MODE_STARTTLS, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
+		  ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_REPLY, "502 5.5.1 HELP not implemented\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
+		S(EV_REPLY, "500 5.5.1 go away\r\n", PS_DONE, ACT_QUIT, NULL),
+	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_two_refusals },
+	{ .name = "injection test: one 421 and a close cannot tell",
+	  .mode = MODE_STARTTLS, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
+		  ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_REPLY, "421 4.3.2 Closing\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
+		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
+	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_one_421 },
+	{ .name = "injection test: closed under TLS without a reply cannot tell",
+	  .mode = MODE_STARTTLS, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
+		  ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
+	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_silent },
 	{ .name = "injection test on a port without STARTTLS", .mode = MODE_STARTTLS,
 	  .injection = true, .steps = {
 		CLEAR_OPENING,

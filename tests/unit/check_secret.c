@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "secret.h"
@@ -70,7 +71,7 @@ START_TEST(env_used_by_load)
 	struct secret s;
 	struct buf err;
 	buf_init(&err);
-	ck_assert_int_eq(secret_load(&s, "alice@example.test", NULL, &err), 0);
+	ck_assert_int_eq(secret_load(&s, "alice@example.test", NULL, 5, &err), 0);
 	ck_assert_str_eq(s.value, "envpw-456");
 	ck_assert_str_eq(s.source, ENV_NAME);
 	ck_assert(!secret_env_held());  /* one copy at most: the one in s */
@@ -91,7 +92,7 @@ START_TEST(file_wins_env_still_wiped)
 	struct secret s;
 	struct buf err;
 	buf_init(&err);
-	ck_assert_int_eq(secret_load(&s, "alice@example.test", path, &err), 0);
+	ck_assert_int_eq(secret_load(&s, "alice@example.test", path, 5, &err), 0);
 	ck_assert_str_eq(s.value, "filepw-123");
 	ck_assert_str_eq(s.source, "--password-file");
 	ck_assert(!secret_env_held());
@@ -110,7 +111,7 @@ START_TEST(load_takes_env_itself)
 	struct secret s;
 	struct buf err;
 	buf_init(&err);
-	ck_assert_int_eq(secret_load(&s, "alice", NULL, &err), 0);
+	ck_assert_int_eq(secret_load(&s, "alice", NULL, 5, &err), 0);
 	ck_assert_str_eq(s.value, "envpw-789");
 	assert_not_in_environ("envpw-789");
 	assert_hardened();
@@ -128,7 +129,7 @@ START_TEST(empty_env_is_no_password)
 	struct secret s;
 	struct buf err;
 	buf_init(&err);
-	ck_assert_int_eq(secret_load(&s, "alice", NULL, &err), -1);
+	ck_assert_int_eq(secret_load(&s, "alice", NULL, 5, &err), -1);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "empty"));
 	ck_assert_ptr_null(s.value);
 	buf_free(&err);
@@ -145,7 +146,7 @@ START_TEST(no_source_without_terminal)
 	struct secret s;
 	struct buf err;
 	buf_init(&err);
-	ck_assert_int_eq(secret_load(&s, "alice", NULL, &err), -1);
+	ck_assert_int_eq(secret_load(&s, "alice", NULL, 5, &err), -1);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), ENV_NAME));
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "--password-file"));
 	ck_assert_ptr_null(s.value);
@@ -159,15 +160,59 @@ START_TEST(file_errors_named)
 	struct secret s;
 	struct buf err;
 	buf_init(&err);
-	ck_assert_int_eq(secret_load(&s, "alice", "/nonexistent/pw", &err), -1);
+	ck_assert_int_eq(secret_load(&s, "alice", "/nonexistent/pw", 5, &err), -1);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "cannot open /nonexistent/pw"));
 	buf_free(&err);
 
 	const char *path = password_file("\n");
 	buf_init(&err);
-	ck_assert_int_eq(secret_load(&s, "alice", path, &err), -1);
+	ck_assert_int_eq(secret_load(&s, "alice", path, 5, &err), -1);
 	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "empty"));
 	unlink(path);
+	buf_free(&err);
+}
+END_TEST
+
+/* --password-file <(pass show x): a pipe, read through /dev/fd. */
+START_TEST(file_may_be_a_pipe)
+{
+	unsetenv(ENV_NAME);
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "piped-pw\nrest\n", 15), 15);
+	close(p[1]);
+	char path[64];
+	snprintf(path, sizeof path, "/dev/fd/%d", p[0]);
+	struct secret s;
+	struct buf err;
+	buf_init(&err);
+	ck_assert_int_eq(secret_load(&s, "alice", path, 5, &err), 0);
+	ck_assert_str_eq(s.value, "piped-pw");
+	secret_wipe(&s);
+	close(p[0]);
+	buf_free(&err);
+}
+END_TEST
+
+/* A FIFO nobody writes: an error once the wait is over, not a hang (the
+ * test's own time limit catches one). */
+START_TEST(silent_fifo_is_an_error)
+{
+	unsetenv(ENV_NAME);
+	char path[] = "/tmp/smtpcheck-unit-fifo.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(path));
+	char fifo[64];
+	snprintf(fifo, sizeof fifo, "%s/pw", path);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	struct secret s;
+	struct buf err;
+	buf_init(&err);
+	ck_assert_int_eq(secret_load(&s, "alice", fifo, 0.2, &err), -1);
+	ck_assert_ptr_null(s.value);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "--password-file: nothing came from"));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&err), "within 0.2 s"));
+	unlink(fifo);
+	rmdir(path);
 	buf_free(&err);
 }
 END_TEST
@@ -183,6 +228,8 @@ Suite *secret_suite(void)
 	tcase_add_test(tc, empty_env_is_no_password);
 	tcase_add_test(tc, no_source_without_terminal);
 	tcase_add_test(tc, file_errors_named);
+	tcase_add_test(tc, file_may_be_a_pipe);
+	tcase_add_test(tc, silent_fifo_is_an_error);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,6 +20,7 @@ int main(void)
 	srunner_add_suite(sr, kb_suite());
 	srunner_add_suite(sr, dns_suite());
 	srunner_add_suite(sr, secret_suite());
+	srunner_add_suite(sr, range_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

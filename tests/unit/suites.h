@@ -19,5 +19,6 @@ Suite *interpret_suite(void);
 Suite *kb_suite(void);
 Suite *dns_suite(void);
 Suite *secret_suite(void);
+Suite *range_suite(void);
 
 #endif
