@@ -24,10 +24,16 @@
 
 #define WIDTH 80
 
-/* Append text (already ASCII) wrapped to WIDTH with a hanging indent. */
+/*
+ * Append text (already ASCII) wrapped to WIDTH with a hanging indent.
+ * Words are separated by one space except at the start of a line, which
+ * is known by a flag, not by the column: a first column below the indent
+ * ("  - " under a 6-column indent) reaches the indent in mid-line.
+ */
 static void wrap(struct buf *out, const char *text, size_t first_col, size_t indent)
 {
 	size_t col = first_col;
+	bool line_start = true;
 	const char *p = text;
 	while (*p) {
 		const char *sp = p;
@@ -42,7 +48,7 @@ static void wrap(struct buf *out, const char *text, size_t first_col, size_t ind
 			for (size_t i = 0; i < indent; i++)
 				buf_putc(out, ' ');
 			col = indent;
-		} else if (sp != p && col > indent) {
+		} else if (sp != p && !line_start) {
 			buf_putc(out, ' ');
 			col++;
 		}
@@ -59,12 +65,14 @@ static void wrap(struct buf *out, const char *text, size_t first_col, size_t ind
 		}
 		buf_append(out, sp, wlen);
 		col += wlen;
+		line_start = false;
 		p = end;
 		if (*p == '\n') {
 			buf_putc(out, '\n');
 			for (size_t i = 0; i < indent; i++)
 				buf_putc(out, ' ');
 			col = indent;
+			line_start = true;
 			p++;
 		}
 	}
