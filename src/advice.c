@@ -1,5 +1,7 @@
 /*
- * advice.c - steps of a mail program for the settings the probe found.
+ * advice.c - steps of a mail program for the settings the probe found:
+ * the steps filled in for the best working path it supports, and what no
+ * source confirms about them.
  */
 #include "advice.h"
 
@@ -42,11 +44,41 @@ static bool applies(unsigned line_cond, unsigned target)
 	return (!sec || (sec & target)) && (!user || (user & target));
 }
 
-/* Replace {server} {port} {user} {address} {local}. */
-static char *fill(const char *text, const struct advice_target *t, struct arena *a)
+static bool is_unconfirmed(const struct kb_program *prog, const char *label, size_t len)
 {
-	struct buf b;
+	for (size_t i = 0; i < prog->unconfirmed_labels.n; i++)
+		if (strlen(prog->unconfirmed_labels.items[i]) == len &&
+		    !strncmp(prog->unconfirmed_labels.items[i], label, len))
+			return true;
+	return false;
+}
+
+/* The template with KB_HEDGE after each quoted unconfirmed label (the
+ * parser made sure quotes come in pairs). */
+static void hedge(const struct kb_program *prog, const char *text, struct buf *out)
+{
+	const char *p = text;
+	for (const char *q = strchr(p, '"'); q; q = strchr(p, '"')) {
+		const char *close = strchr(q + 1, '"');
+		if (!close)
+			break;
+		buf_append(out, p, (size_t)(close + 1 - p));
+		if (is_unconfirmed(prog, q + 1, (size_t)(close - q - 1)))
+			buf_puts(out, KB_HEDGE);
+		p = close + 1;
+	}
+	buf_puts(out, p);
+}
+
+/* Hedge, then replace {server} {port} {user} {address} {local}. */
+static char *fill(const struct kb_program *prog, const char *template,
+		  const struct advice_target *t, struct arena *a)
+{
+	struct buf h, b;
+	buf_init(&h);
 	buf_init(&b);
+	hedge(prog, template, &h);
+	const char *text = buf_cstr(&h);
 	const char *v = t->username_value;
 	const char *at = v ? strrchr(v, '@') : NULL;
 	for (const char *p = text; *p; p++) {
@@ -90,11 +122,13 @@ static char *fill(const char *text, const struct advice_target *t, struct arena 
 	}
 	char *s = arena_strndup(a, buf_cstr(&b), b.len);
 	buf_free(&b);
+	buf_free(&h);
 	return s;
 }
 
-static void render_lines(const struct kb_line *lines, size_t n, const struct advice_target *t,
-			 struct arena *a, char ***out, size_t *nout)
+static void render_lines(const struct kb_program *p, const struct kb_line *lines, size_t n,
+			 const struct advice_target *t, struct arena *a, char ***out,
+			 size_t *nout)
 {
 	unsigned target = cond_of(t);
 	size_t count = 0;
@@ -104,7 +138,24 @@ static void render_lines(const struct kb_line *lines, size_t n, const struct adv
 	*nout = 0;
 	for (size_t i = 0; i < n; i++)
 		if (applies(lines[i].cond, target))
-			(*out)[(*nout)++] = fill(lines[i].text, t, a);
+			(*out)[(*nout)++] = fill(p, lines[i].text, t, a);
+}
+
+static bool any_hedged(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strstr(lines[i], KB_HEDGE))
+			return true;
+	return false;
+}
+
+static void add_caution(struct advice *out, struct arena *a, char *text)
+{
+	char **c = arena_alloc(a, (out->ncautions + 1) * sizeof *c);
+	if (out->ncautions)
+		memcpy(c, out->cautions, out->ncautions * sizeof *c);
+	c[out->ncautions++] = text;
+	out->cautions = c;
 }
 
 void advice_render(const struct kb_program *p, const struct advice_target *t,
@@ -116,8 +167,25 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 	out->possible = true;
 	out->unconfirmed_ability = (t->security == SECURITY_TLS && p->tls == ABLE_UNKNOWN) ||
 				   (t->security == SECURITY_STARTTLS && p->starttls == ABLE_UNKNOWN);
-	render_lines(p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
-	render_lines(p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
+	render_lines(p, p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
+	render_lines(p, p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
+	out->notes = arena_alloc(a, (p->notes.n ? p->notes.n : 1) * sizeof *out->notes);
+	for (size_t i = 0; i < p->notes.n; i++) {
+		struct buf b;
+		buf_init(&b);
+		hedge(p, p->notes.items[i], &b);
+		out->notes[out->nnotes++] = arena_strndup(a, buf_cstr(&b), b.len);
+		buf_free(&b);
+	}
+	if (out->unconfirmed_ability)
+		add_caution(out, a, arena_strdup(a, "no source confirms that this program can "
+						 "use this kind of encryption; if it fails, try "
+						 "another program"));
+	if (any_hedged(out->steps, out->nsteps) || any_hedged(out->summary, out->nsummary) ||
+	    any_hedged(out->notes, out->nnotes))
+		add_caution(out, a, arena_strdup(a, "a label followed by \"" KB_HEDGE_MARK
+						 "\" is in no source we know: your version may "
+						 "word it differently or lack it"));
 }
 
 static void cannot(const struct kb_program *p, struct arena *a, struct advice *out,

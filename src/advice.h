@@ -34,12 +34,19 @@ struct advice {
 	char **summary;
 	size_t nsummary;
 	char *reason;                 /* why not possible, or why the fallback */
+	char **notes;                 /* the program's quirks, hedged like the steps */
+	size_t nnotes;
+	char **cautions;              /* what no source confirms about the steps */
+	size_t ncautions;
 };
 
 /* Can the program use this security at all (yes or unknown)? */
 bool advice_supports(const struct kb_program *p, enum security s);
 
-/* Fill the program's steps and summary for a target. */
+/*
+ * Fill the program's steps and summary for a target; every quote of an
+ * unconfirmed label gets KB_HEDGE after it, in the notes too.
+ */
 void advice_render(const struct kb_program *p, const struct advice_target *t,
 		   struct arena *a, struct advice *out);
 

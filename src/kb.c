@@ -71,6 +71,31 @@ static bool parse_ability(const char *v, enum ability *out)
 	return true;
 }
 
+/* Quotes come in pairs, so the labels between them can be found. */
+static bool quotes_paired(const char *text)
+{
+	size_t n = 0;
+	for (const char *q = strchr(text, '"'); q; q = strchr(q + 1, '"'))
+		n++;
+	return n % 2 == 0;
+}
+
+/* The label appears, in quotes, in one of the lines. */
+static bool label_quoted(const struct kb_line *lines, size_t n, const char *label)
+{
+	size_t len = strlen(label);
+	for (size_t i = 0; i < n; i++)
+		for (const char *q = strchr(lines[i].text, '"'); q; q = strchr(q + 1, '"')) {
+			const char *close = strchr(q + 1, '"');
+			if (!close)
+				break;
+			if ((size_t)(close - q - 1) == len && !strncmp(q + 1, label, len))
+				return true;
+			q = close;
+		}
+	return false;
+}
+
 static const struct {
 	const char *tag;
 	unsigned bit;
@@ -197,6 +222,10 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 			if (!parse_cond(kb, file, lineno, line, &cond, &t) ||
 			    !check_placeholders(kb, file, lineno, t))
 				continue;
+			if (!quotes_paired(t)) {
+				error(kb, file, lineno, "a '\"' without its pair");
+				continue;
+			}
 			if (section == STEPS)
 				add_line(kb, &p.steps, &p.nsteps, cond, t);
 			else
@@ -251,6 +280,9 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 			list_add(kb, &p.sources, val);
 		} else if (!strcmp(key, "unconfirmed")) {
 			list_add(kb, &p.unconfirmed, val);
+		} else if (!strcmp(key, "unconfirmed-label")) {
+			ok = !strchr(val, '"');
+			list_add(kb, &p.unconfirmed_labels, val);
 		} else {
 			error(kb, file, lineno, "unknown key '%s'", key);
 			continue;
@@ -272,6 +304,12 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 		error(kb, file, 0, "a program that can log in needs steps");
 	if (!p.auth && p.upgrade.n == 0)
 		error(kb, file, 0, "a program that cannot log in needs 'upgrade'");
+	/* A label that no step quotes exactly would never be hedged. */
+	for (size_t i = 0; i < p.unconfirmed_labels.n; i++)
+		if (!label_quoted(p.steps, p.nsteps, p.unconfirmed_labels.items[i]) &&
+		    !label_quoted(p.summary, p.nsummary, p.unconfirmed_labels.items[i]))
+			error(kb, file, 0, "unconfirmed-label '%s' is quoted in no step or summary",
+			      p.unconfirmed_labels.items[i]);
 	if (!p.username)
 		p.username = "any";
 	if (p.id) {

@@ -33,6 +33,7 @@ enum ability {
 	ABLE_UNKNOWN
 };
 
+
 struct kb_line {
 	unsigned cond;      /* 0: always */
 	char *text;
@@ -57,6 +58,7 @@ struct kb_program {
 	bool spa;
 	char *username;           /* any | full | local */
 	struct kb_list upgrade, notes, sources, unconfirmed;
+	struct kb_list unconfirmed_labels; /* printed with KB_HEDGE after them */
 	struct kb_line *steps;
 	size_t nsteps;
 	struct kb_line *summary;
@@ -69,6 +71,10 @@ struct kb {
 	struct arena arena;
 	struct buf errors;        /* one line per problem, empty when clean */
 };
+
+/* What follows an unconfirmed label wherever steps or summary quote it. */
+#define KB_HEDGE_MARK "(not confirmed)"
+#define KB_HEDGE " " KB_HEDGE_MARK
 
 /* Parse the embedded files. Never fails; problems go to kb->errors. */
 void kb_load(struct kb *kb);

@@ -671,11 +671,13 @@ static void advice_obj(struct json *j, const struct advice *adv, bool full)
 		json_key(j, "steps");
 		string_list(j, adv->steps, adv->nsteps);
 		json_key(j, "notes");
-		string_list(j, p->notes.items, p->notes.n);
+		string_list(j, adv->notes, adv->nnotes);
 		json_key(j, "unconfirmed");
 		string_list(j, p->unconfirmed.items, p->unconfirmed.n);
 		json_key(j, "upgrade");
 		string_list(j, p->upgrade.items, p->upgrade.n);
+		json_key(j, "cautions");
+		string_list(j, adv->cautions, adv->ncautions);
 	}
 	json_key(j, "summary");
 	json_string(j, adv->nsummary ? adv->summary[0] : NULL);

@@ -803,9 +803,8 @@ static void client_steps(const struct host_result *h, const struct diagnosis *d,
 	       t->username_value ? t->username_value : "", t->username_value ? "\"" : "");
 	if (adv.fallback)
 		field(out, "why", adv.reason, false);
-	if (adv.unconfirmed_ability)
-		field(out, "caution", "no source confirms that this program can use this "
-		      "kind of encryption; if it fails, try another program", false);
+	for (size_t i = 0; i < adv.ncautions; i++)
+		field(out, "caution", adv.cautions[i], false);
 	for (size_t i = 0; i < adv.nsteps; i++) {
 		char head[16];
 		int n = snprintf(head, sizeof head, "  %2zu. ", i + 1);
@@ -816,7 +815,8 @@ static void client_steps(const struct host_result *h, const struct diagnosis *d,
 		wrap(out, buf_cstr(&s), (size_t)n, (size_t)n);
 		buf_free(&s);
 	}
-	list_field(out, "note", &p->notes);
+	for (size_t i = 0; i < adv.nnotes; i++)
+		field(out, i ? "" : "note", adv.notes[i], false);
 	list_field(out, "unconfirmed", &p->unconfirmed);
 	arena_free(&a);
 }
