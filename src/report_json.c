@@ -688,14 +688,15 @@ static void client_advice(struct json *j, const struct host_result *h,
 			  const struct diagnosis *d, const struct report_advice *ra)
 {
 	struct arena a = { 0 };
+	/* A list, so that asking for several programs stays the same shape. */
 	json_key(j, "client_steps");
+	json_array_begin(j);
 	if (ra && ra->client) {
 		struct advice adv;
 		advice_for(ra->client, h, d, &a, &adv);
 		advice_obj(j, &adv, true);
-	} else {
-		json_null(j);
 	}
+	json_array_end(j);
 	json_key(j, "client_summaries");
 	json_array_begin(j);
 	for (size_t i = 0; ra && !ra->client && ra->kb && i < ra->kb->n; i++) {
