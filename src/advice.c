@@ -1,7 +1,8 @@
 /*
  * advice.c - steps of a mail program for the settings the probe found:
- * the steps filled in for the best working path it supports, and what no
- * source confirms about them.
+ * which working path the program can take (its security and, for a
+ * program without a port box, its port), the steps filled in for it, and
+ * what no source confirms about them.
  */
 #include "advice.h"
 
@@ -27,6 +28,59 @@ bool advice_supports(const struct kb_program *p, enum security s)
 	case SECURITY_NONE: return p->none;
 	}
 	return false;
+}
+
+static int port_index(enum security s)
+{
+	return s == SECURITY_TLS ? PORT_TLS : s == SECURITY_STARTTLS ? PORT_STARTTLS : PORT_NONE;
+}
+
+bool advice_reaches(const struct kb_program *p, enum security s, int port)
+{
+	return p->ports != PORTS_FIXED || p->fixed_port[port_index(s)] == port;
+}
+
+static const enum security port_modes[PORT_MODES] = {
+	SECURITY_TLS, SECURITY_STARTTLS, SECURITY_NONE
+};
+
+/* "port 465 with SSL/TLS (implicit TLS) and port 25 with STARTTLS or no
+ * encryption": the fixed ports of a program, for the modes it has; just
+ * "port 25" when every mode goes there. */
+static int fixed_ports_words(const struct kb_program *p, struct buf *b)
+{
+	int only = 0;
+	for (int m = 0; m < PORT_MODES; m++) {
+		if (!p->fixed_port[m] || !advice_supports(p, port_modes[m]))
+			continue;
+		if (only && only != p->fixed_port[m]) {
+			only = -1;
+			break;
+		}
+		only = p->fixed_port[m];
+	}
+	if (only > 0) {
+		buf_printf(b, "port %d", only);
+		return only;
+	}
+	bool done[PORT_MODES] = { false };
+	bool first_port = true;
+	for (int m = 0; m < PORT_MODES; m++) {
+		if (done[m] || !p->fixed_port[m] || !advice_supports(p, port_modes[m]))
+			continue;
+		buf_printf(b, "%sport %d with ", first_port ? "" : " and ", p->fixed_port[m]);
+		first_port = false;
+		int same[PORT_MODES], n = 0;
+		for (int k = m; k < PORT_MODES; k++)
+			if (p->fixed_port[k] == p->fixed_port[m] && advice_supports(p, port_modes[k]))
+				same[n++] = k;
+		for (int k = 0; k < n; k++) {
+			buf_printf(b, "%s%s", k == 0 ? "" : k == n - 1 ? " or " : ", ",
+				   advice_security_words(port_modes[same[k]]));
+			done[same[k]] = true;
+		}
+	}
+	return 0;
 }
 
 static unsigned cond_of(const struct advice_target *t)
@@ -167,6 +221,8 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 	out->possible = true;
 	out->unconfirmed_ability = (t->security == SECURITY_TLS && p->tls == ABLE_UNKNOWN) ||
 				   (t->security == SECURITY_STARTTLS && p->starttls == ABLE_UNKNOWN);
+	/* Without a port box a program sends to the standard port 25. */
+	out->unconfirmed_port = p->ports == PORTS_UNKNOWN && t->port != 25;
 	render_lines(p, p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
 	render_lines(p, p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
 	out->notes = arena_alloc(a, (p->notes.n ? p->notes.n : 1) * sizeof *out->notes);
@@ -181,6 +237,12 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 		add_caution(out, a, arena_strdup(a, "no source confirms that this program can "
 						 "use this kind of encryption; if it fails, try "
 						 "another program"));
+	if (out->unconfirmed_port)
+		add_caution(out, a, arena_printf(a, "no source shows where this program sets "
+						 "the port; if you find no box for it, the "
+						 "program probably sends to the standard port 25 "
+						 "and cannot reach port %d: then use another "
+						 "program", t->port));
 	if (any_hedged(out->steps, out->nsteps) || any_hedged(out->summary, out->nsummary) ||
 	    any_hedged(out->notes, out->nnotes))
 		add_caution(out, a, arena_strdup(a, "a label followed by \"" KB_HEDGE_MARK
@@ -223,10 +285,17 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 					       : "the full address"));
 		return;
 	}
+	/* The best working path the program can take; remember why it could
+	 * not take the better ones. */
+	bool port_blocked = false;
 	for (size_t i = 0; i < d->noptions; i++) {
 		const struct path_option *o = &d->options[i];
 		if (!advice_supports(p, o->security))
 			continue;
+		if (!advice_reaches(p, o->security, o->port)) {
+			port_blocked = true;
+			continue;
+		}
 		struct advice_target t = {
 			.server = o->server ? o->server : h->name,
 			.port = o->port,
@@ -236,18 +305,56 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 		};
 		advice_render(p, &t, a, out);
 		if (i > 0) {
+			const struct path_option *best = &d->options[0];
+			const char *of = o->server && h->nservers > 1 ? " of " : "";
+			const char *srv = o->server && h->nservers > 1 ? o->server : "";
 			out->fallback = true;
-			out->reason = arena_printf(a, "%s cannot use %s, the best choice here; it "
-						   "can use %s on port %d%s%s, which also works",
-						   p->name, advice_security_words(d->options[0].security),
-						   advice_security_words(o->security), o->port,
-						   o->server && h->nservers > 1 ? " of " : "",
-						   o->server && h->nservers > 1 ? o->server : "");
+			if (advice_supports(p, best->security)) {
+				struct buf ports;
+				buf_init(&ports);
+				fixed_ports_words(p, &ports);
+				out->reason = arena_printf(a, "%s has no box for the port, so it cannot "
+							   "use port %d with %s, the best choice here: "
+							   "it sends only to %s. It can use %s on port "
+							   "%d%s%s, which also works",
+							   p->name, best->port,
+							   advice_security_words(best->security),
+							   buf_cstr(&ports),
+							   advice_security_words(o->security), o->port,
+							   of, srv);
+				buf_free(&ports);
+			} else {
+				out->reason = arena_printf(a, "%s cannot use %s, the best choice here; "
+							   "it can use %s on port %d%s%s, which also "
+							   "works", p->name,
+							   advice_security_words(best->security),
+							   advice_security_words(o->security), o->port,
+							   of, srv);
+			}
 		}
 		return;
 	}
 	struct buf why;
 	buf_init(&why);
+	if (port_blocked) {
+		/* It could speak to the server, but not on the port it answers. */
+		buf_printf(&why, "%s has no box for the port: it sends only to ", p->name);
+		int only = fixed_ports_words(p, &why);
+		buf_puts(&why, ", but this server takes mail only on ");
+		for (size_t i = 0; i < d->noptions; i++)
+			buf_printf(&why, "%sport %d with %s", i ? " or " : "", d->options[i].port,
+				   advice_security_words(d->options[i].security));
+		if (only)
+			buf_printf(&why, ". Ask the provider whether it accepts mail on port %d "
+				   "too", only);
+		else
+			buf_puts(&why, ". Ask the provider whether it accepts mail on one of "
+				 "those ports too");
+		buf_puts(&why, ", or use a program that can set the port (--list-clients)");
+		cannot(p, a, out, buf_cstr(&why));
+		buf_free(&why);
+		return;
+	}
 	buf_printf(&why, "%s cannot use what this server offers (", p->name);
 	for (size_t i = 0; i < d->noptions; i++)
 		buf_printf(&why, "%s%s on port %d", i ? ", " : "",

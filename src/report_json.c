@@ -646,6 +646,29 @@ static void string_list(struct json *j, char **items, size_t n)
 	json_array_end(j);
 }
 
+/* "port_box": can the program be told the port ("yes"), not ("no", then
+ * "fixed_ports" says where each kind of security goes), or no source says. */
+static void port_setting(struct json *j, const struct kb_program *p)
+{
+	static const char *const box[] = { "yes", "unknown", "no" };
+	static const char *const modes[PORT_MODES] = { "tls", "starttls", "none" };
+	json_key(j, "port_box");
+	json_string(j, box[p->ports]);
+	json_key(j, "fixed_ports");
+	if (p->ports != PORTS_FIXED) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	for (int m = 0; m < PORT_MODES; m++) {
+		if (!p->fixed_port[m])
+			continue;
+		json_key(j, modes[m]);
+		json_int(j, p->fixed_port[m]);
+	}
+	json_object_end(j);
+}
+
 static void advice_obj(struct json *j, const struct advice *adv, bool full)
 {
 	const struct kb_program *p = adv->program;
@@ -678,6 +701,7 @@ static void advice_obj(struct json *j, const struct advice *adv, bool full)
 		string_list(j, p->upgrade.items, p->upgrade.n);
 		json_key(j, "cautions");
 		string_list(j, adv->cautions, adv->ncautions);
+		port_setting(j, p);
 	}
 	json_key(j, "summary");
 	json_string(j, adv->nsummary ? adv->summary[0] : NULL);
@@ -736,6 +760,7 @@ void report_clients_json(const struct kb *kb, struct buf *out)
 		json_string(&j, able[p->starttls]);
 		json_key(&j, "common");
 		json_bool(&j, p->common);
+		port_setting(&j, p);
 		json_object_end(&j);
 	}
 	json_array_end(&j);

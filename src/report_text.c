@@ -843,6 +843,10 @@ static void client_pointers(const struct host_result *h, const struct diagnosis 
 		struct buf line;
 		buf_init(&line);
 		buf_printf(&line, "%s: ", p->name);
+		/* A program that cannot take the recommended path says which. */
+		if (adv.possible && adv.fallback)
+			buf_printf(&line, "[port %d, %s] ", adv.target.port,
+				   advice_security_words(adv.target.security));
 		if (!adv.possible)
 			buf_puts(&line, adv.reason);
 		else if (adv.nsummary)

@@ -1,7 +1,8 @@
 /*
  * check_kb.c - the mail-program knowledge base: its format, the programs
- * it must know, steps that render for every mode a program supports, and
- * the hedge on every unconfirmed label.
+ * it must know, steps that render for every mode a program supports, the
+ * hedge on every unconfirmed label, and the path a program without a
+ * port box can reach.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static const char sample[] =
 	"auth = yes\n"
 	"tls = yes\n"
 	"starttls = no\n"
+	"ports = any\n"
 	"spa = yes\n"
 	"note = It forgets the password after an update.\n"
 	"source = test\n"
@@ -100,7 +102,7 @@ static void expect_error(const char *text, const char *what)
 	kb_free(&kb);
 }
 
-#define HEAD "id = x\nname = X\nplatform = any\nauth = yes\ntls = no\nstarttls = no\n"
+#define HEAD "id = x\nname = X\nplatform = any\nauth = yes\ntls = no\nstarttls = no\nports = any\n"
 
 START_TEST(format_errors)
 {
@@ -116,9 +118,36 @@ START_TEST(format_errors)
 	expect_error("id = Bad_Id\nname = Y\nplatform = any\nauth = no\ntls = no\n"
 		     "starttls = no\nupgrade = Z\n", "bad value for 'id'");
 	expect_error(HEAD "tls = maybe\nsteps:\nGo.\n", "bad value for 'tls'");
+	expect_error("id = x\nname = X\nplatform = any\nauth = yes\ntls = no\nstarttls = no\n"
+		     "steps:\nGo.\n", "needs 'ports'");
+	expect_error(HEAD "ports = sometimes\nsteps:\nGo.\n", "bad value for 'ports'");
+	expect_error(HEAD "ports = tls 465, tls 25\nsteps:\nGo.\n", "bad value for 'ports'");
+	expect_error(HEAD "ports = ssl 465\nsteps:\nGo.\n", "bad value for 'ports'");
+	expect_error(HEAD "ports = tls 70000\nsteps:\nGo.\n", "bad value for 'ports'");
 	expect_error(HEAD "steps:\nTick \"Use SSL.\n", "without its pair");
 	expect_error(HEAD "unconfirmed-label = Save Password\nsteps:\nTick \"Save password\".\n",
 		     "unconfirmed-label 'Save Password' is quoted in no step");
+
+	/* The forms "ports" takes. */
+	struct kb kb = { 0 };
+	buf_init(&kb.errors);
+	ck_assert_msg(kb_parse(&kb, "a.client", "id = a\nname = A\nplatform = any\nauth = yes\n"
+			       "tls = yes\nstarttls = yes\nports = tls 465, starttls 25, none 25\n"
+			       "steps:\nGo.\n"), "%s", buf_cstr(&kb.errors));
+	ck_assert_msg(kb_parse(&kb, "b.client", "id = b\nname = B\nplatform = any\nauth = yes\n"
+			       "tls = yes\nstarttls = yes\nports = 25\nsteps:\nGo.\n"),
+		      "%s", buf_cstr(&kb.errors));
+	ck_assert_msg(kb_parse(&kb, "c.client", "id = c\nname = C\nplatform = any\nauth = no\n"
+			       "tls = no\nstarttls = no\nupgrade = D\n"), "%s",
+		      buf_cstr(&kb.errors));
+	ck_assert_int_eq(kb.programs[0].ports, PORTS_FIXED);
+	ck_assert_int_eq(kb.programs[0].fixed_port[PORT_TLS], 465);
+	ck_assert_int_eq(kb.programs[0].fixed_port[PORT_STARTTLS], 25);
+	ck_assert_int_eq(kb.programs[0].fixed_port[PORT_NONE], 25);
+	ck_assert_int_eq(kb.programs[1].fixed_port[PORT_TLS], 25);
+	ck_assert_int_eq(kb.programs[1].fixed_port[PORT_NONE], 25);
+	ck_assert_int_eq(kb.programs[2].ports, PORTS_UNKNOWN);   /* cannot log in */
+	kb_free(&kb);
 }
 END_TEST
 
@@ -446,6 +475,119 @@ START_TEST(audited_labels_hedged)
 }
 END_TEST
 
+/* The server's working paths, best first, as diagnose() lists them. */
+static void paths(struct diagnosis *d, const int *ports, const enum security *secs, size_t n)
+{
+	memset(d, 0, sizeof *d);
+	d->rec.present = true;
+	d->rec.port = ports[0];
+	d->rec.security = secs[0];
+	d->rec.auth = true;
+	d->rec.username = USERNAME_UNKNOWN;
+	for (size_t i = 0; i < n; i++) {
+		d->options[i].port = ports[i];
+		d->options[i].security = secs[i];
+	}
+	d->noptions = n;
+}
+
+/*
+ * A program without a port box takes a path it can reach, or says it
+ * cannot; a program with one takes the best path.
+ */
+START_TEST(port_reach)
+{
+	struct kb kb;
+	kb_load(&kb);
+	struct host_result h = { .name = (char *)"mail.example.net" };
+	struct diagnosis d;
+	struct arena a = { 0 };
+	struct advice adv;
+	const struct kb_program *eudora = kb_find(&kb, "eudora-4-3-6-windows", NULL);
+	const struct kb_program *eudora_mac = kb_find(&kb, "eudora-macintosh-4-3-5-2", NULL);
+	const struct kb_program *ns4 = kb_find(&kb, "netscape-4-7-windows", NULL);
+	const struct kb_program *ns4mac = kb_find(&kb, "netscape-4-7-macintosh", NULL);
+	const struct kb_program *tb = kb_find(&kb, "thunderbird", NULL);
+	const struct kb_program *moz = kb_find(&kb, "mozilla-1-5", NULL);
+	ck_assert(eudora && eudora_mac && ns4 && ns4mac && tb && moz);
+	ck_assert_int_eq(eudora->ports, PORTS_FIXED);
+	ck_assert_int_eq(ns4->ports, PORTS_FIXED);
+
+	/* 587 with STARTTLS only: out of reach without a port box. */
+	static const int p587[] = { 587 };
+	static const enum security s587[] = { SECURITY_STARTTLS };
+	paths(&d, p587, s587, 1);
+	const struct kb_program *boxless[] = { eudora, eudora_mac, ns4, ns4mac };
+	for (size_t i = 0; i < ARRAY_LEN(boxless); i++) {
+		advice_for(boxless[i], &h, &d, &a, &adv);
+		ck_assert_msg(!adv.possible, "%s reaches port 587", boxless[i]->id);
+		ck_assert_uint_eq(adv.nsteps, 0);
+		ck_assert_msg(strstr(adv.reason, "has no box for the port") &&
+			      strstr(adv.reason, "only on port 587 with STARTTLS") &&
+			      strstr(adv.reason, "port 25"), "%s", adv.reason);
+	}
+	advice_for(eudora, &h, &d, &a, &adv);
+	ck_assert_msg(strstr(adv.reason, "port 465 with SSL/TLS (implicit TLS) and port 25 with "
+			     "STARTTLS or no encryption") &&
+		      strstr(adv.reason, "on one of those ports too"), "%s", adv.reason);
+	advice_for(ns4, &h, &d, &a, &adv);
+	ck_assert_msg(strstr(adv.reason, "it sends only to port 25, but") &&
+		      strstr(adv.reason, "accepts mail on port 25 too"), "%s", adv.reason);
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 587);
+
+	/* A program that may lack a port box says so for a port other than 25. */
+	advice_for(moz, &h, &d, &a, &adv);
+	ck_assert(adv.possible && adv.unconfirmed_port);
+	ck_assert_int_eq(adv.target.port, 587);
+	bool said = false;
+	for (size_t i = 0; i < adv.ncautions; i++)
+		said |= strstr(adv.cautions[i], "cannot reach port 587") != NULL;
+	ck_assert(said);
+
+	/* 587 and 25 with STARTTLS: Eudora and Netscape 4.7 take 25. */
+	static const int p587_25[] = { 587, 25 };
+	static const enum security s587_25[] = { SECURITY_STARTTLS, SECURITY_STARTTLS };
+	paths(&d, p587_25, s587_25, 2);
+	for (size_t i = 0; i < ARRAY_LEN(boxless); i++) {
+		advice_for(boxless[i], &h, &d, &a, &adv);
+		ck_assert(adv.possible && adv.fallback);
+		ck_assert_int_eq(adv.target.port, 25);
+		ck_assert_int_eq(adv.target.security, SECURITY_STARTTLS);
+		ck_assert_msg(strstr(adv.reason, "cannot use port 587 with STARTTLS") &&
+			      strstr(adv.reason, "STARTTLS on port 25"), "%s", adv.reason);
+	}
+	advice_for(eudora, &h, &d, &a, &adv);
+	bool starttls_step = false;
+	for (size_t i = 0; i < adv.nsteps; i++) {
+		ck_assert(!strstr(adv.steps[i], "\"Required, Alternate Port\""));
+		starttls_step |= strstr(adv.steps[i], "\"Required, STARTTLS\"") != NULL;
+	}
+	ck_assert(starttls_step);
+	advice_for(moz, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 587);
+
+	/* 465 and 587: Eudora takes 465 with "Required, Alternate Port";
+	 * Netscape 4.7 reaches neither. */
+	static const int p465_587[] = { 465, 587 };
+	static const enum security s465_587[] = { SECURITY_TLS, SECURITY_STARTTLS };
+	paths(&d, p465_587, s465_587, 2);
+	advice_for(eudora, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 465);
+	advice_for(ns4, &h, &d, &a, &adv);
+	ck_assert(!adv.possible);
+	ck_assert_msg(strstr(adv.reason, "port 465 with SSL/TLS (implicit TLS) or port 587 with "
+			     "STARTTLS"), "%s", adv.reason);
+	ck_assert_uint_gt(ns4->upgrade.n, 0);
+
+	arena_free(&a);
+	kb_free(&kb);
+}
+END_TEST
+
 Suite *kb_suite(void)
 {
 	Suite *s = suite_create("kb");
@@ -457,6 +599,7 @@ Suite *kb_suite(void)
 	tcase_add_test(tc, every_program_renders);
 	tcase_add_test(tc, unconfirmed_labels_hedged);
 	tcase_add_test(tc, audited_labels_hedged);
+	tcase_add_test(tc, port_reach);
 	suite_add_tcase(s, tc);
 	return s;
 }
