@@ -1,5 +1,8 @@
 /*
- * advice.c - steps of a mail program for the settings the probe found.
+ * advice.c - steps of a mail program for the settings the probe found:
+ * which working path the program can take (its security and, for a
+ * program without a port box, its port), the steps filled in for it, and
+ * what no source confirms about them.
  */
 #include "advice.h"
 
@@ -27,6 +30,59 @@ bool advice_supports(const struct kb_program *p, enum security s)
 	return false;
 }
 
+static int port_index(enum security s)
+{
+	return s == SECURITY_TLS ? PORT_TLS : s == SECURITY_STARTTLS ? PORT_STARTTLS : PORT_NONE;
+}
+
+bool advice_reaches(const struct kb_program *p, enum security s, int port)
+{
+	return p->ports != PORTS_FIXED || p->fixed_port[port_index(s)] == port;
+}
+
+static const enum security port_modes[PORT_MODES] = {
+	SECURITY_TLS, SECURITY_STARTTLS, SECURITY_NONE
+};
+
+/* "port 465 with SSL/TLS (implicit TLS) and port 25 with STARTTLS or no
+ * encryption": the fixed ports of a program, for the modes it has; just
+ * "port 25" when every mode goes there. */
+static int fixed_ports_words(const struct kb_program *p, struct buf *b)
+{
+	int only = 0;
+	for (int m = 0; m < PORT_MODES; m++) {
+		if (!p->fixed_port[m] || !advice_supports(p, port_modes[m]))
+			continue;
+		if (only && only != p->fixed_port[m]) {
+			only = -1;
+			break;
+		}
+		only = p->fixed_port[m];
+	}
+	if (only > 0) {
+		buf_printf(b, "port %d", only);
+		return only;
+	}
+	bool done[PORT_MODES] = { false };
+	bool first_port = true;
+	for (int m = 0; m < PORT_MODES; m++) {
+		if (done[m] || !p->fixed_port[m] || !advice_supports(p, port_modes[m]))
+			continue;
+		buf_printf(b, "%sport %d with ", first_port ? "" : " and ", p->fixed_port[m]);
+		first_port = false;
+		int same[PORT_MODES], n = 0;
+		for (int k = m; k < PORT_MODES; k++)
+			if (p->fixed_port[k] == p->fixed_port[m] && advice_supports(p, port_modes[k]))
+				same[n++] = k;
+		for (int k = 0; k < n; k++) {
+			buf_printf(b, "%s%s", k == 0 ? "" : k == n - 1 ? " or " : ", ",
+				   advice_security_words(port_modes[same[k]]));
+			done[same[k]] = true;
+		}
+	}
+	return 0;
+}
+
 static unsigned cond_of(const struct advice_target *t)
 {
 	unsigned c = t->security == SECURITY_TLS ? COND_TLS
@@ -42,11 +98,41 @@ static bool applies(unsigned line_cond, unsigned target)
 	return (!sec || (sec & target)) && (!user || (user & target));
 }
 
-/* Replace {server} {port} {user} {address} {local}. */
-static char *fill(const char *text, const struct advice_target *t, struct arena *a)
+static bool is_unconfirmed(const struct kb_program *prog, const char *label, size_t len)
 {
-	struct buf b;
+	for (size_t i = 0; i < prog->unconfirmed_labels.n; i++)
+		if (strlen(prog->unconfirmed_labels.items[i]) == len &&
+		    !strncmp(prog->unconfirmed_labels.items[i], label, len))
+			return true;
+	return false;
+}
+
+/* The template with KB_HEDGE after each quoted unconfirmed label (the
+ * parser made sure quotes come in pairs). */
+static void hedge(const struct kb_program *prog, const char *text, struct buf *out)
+{
+	const char *p = text;
+	for (const char *q = strchr(p, '"'); q; q = strchr(p, '"')) {
+		const char *close = strchr(q + 1, '"');
+		if (!close)
+			break;
+		buf_append(out, p, (size_t)(close + 1 - p));
+		if (is_unconfirmed(prog, q + 1, (size_t)(close - q - 1)))
+			buf_puts(out, KB_HEDGE);
+		p = close + 1;
+	}
+	buf_puts(out, p);
+}
+
+/* Hedge, then replace {server} {port} {user} {address} {local}. */
+static char *fill(const struct kb_program *prog, const char *template,
+		  const struct advice_target *t, struct arena *a)
+{
+	struct buf h, b;
+	buf_init(&h);
 	buf_init(&b);
+	hedge(prog, template, &h);
+	const char *text = buf_cstr(&h);
 	const char *v = t->username_value;
 	const char *at = v ? strrchr(v, '@') : NULL;
 	for (const char *p = text; *p; p++) {
@@ -90,11 +176,13 @@ static char *fill(const char *text, const struct advice_target *t, struct arena 
 	}
 	char *s = arena_strndup(a, buf_cstr(&b), b.len);
 	buf_free(&b);
+	buf_free(&h);
 	return s;
 }
 
-static void render_lines(const struct kb_line *lines, size_t n, const struct advice_target *t,
-			 struct arena *a, char ***out, size_t *nout)
+static void render_lines(const struct kb_program *p, const struct kb_line *lines, size_t n,
+			 const struct advice_target *t, struct arena *a, char ***out,
+			 size_t *nout)
 {
 	unsigned target = cond_of(t);
 	size_t count = 0;
@@ -104,7 +192,24 @@ static void render_lines(const struct kb_line *lines, size_t n, const struct adv
 	*nout = 0;
 	for (size_t i = 0; i < n; i++)
 		if (applies(lines[i].cond, target))
-			(*out)[(*nout)++] = fill(lines[i].text, t, a);
+			(*out)[(*nout)++] = fill(p, lines[i].text, t, a);
+}
+
+static bool any_hedged(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strstr(lines[i], KB_HEDGE))
+			return true;
+	return false;
+}
+
+static void add_caution(struct advice *out, struct arena *a, char *text)
+{
+	char **c = arena_alloc(a, (out->ncautions + 1) * sizeof *c);
+	if (out->ncautions)
+		memcpy(c, out->cautions, out->ncautions * sizeof *c);
+	c[out->ncautions++] = text;
+	out->cautions = c;
 }
 
 void advice_render(const struct kb_program *p, const struct advice_target *t,
@@ -116,8 +221,33 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 	out->possible = true;
 	out->unconfirmed_ability = (t->security == SECURITY_TLS && p->tls == ABLE_UNKNOWN) ||
 				   (t->security == SECURITY_STARTTLS && p->starttls == ABLE_UNKNOWN);
-	render_lines(p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
-	render_lines(p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
+	/* Without a port box a program sends to the standard port 25. */
+	out->unconfirmed_port = p->ports == PORTS_UNKNOWN && t->port != 25;
+	render_lines(p, p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
+	render_lines(p, p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
+	out->notes = arena_alloc(a, (p->notes.n ? p->notes.n : 1) * sizeof *out->notes);
+	for (size_t i = 0; i < p->notes.n; i++) {
+		struct buf b;
+		buf_init(&b);
+		hedge(p, p->notes.items[i], &b);
+		out->notes[out->nnotes++] = arena_strndup(a, buf_cstr(&b), b.len);
+		buf_free(&b);
+	}
+	if (out->unconfirmed_ability)
+		add_caution(out, a, arena_strdup(a, "no source confirms that this program can "
+						 "use this kind of encryption; if it fails, try "
+						 "another program"));
+	if (out->unconfirmed_port)
+		add_caution(out, a, arena_printf(a, "no source shows where this program sets "
+						 "the port; if you find no box for it, the "
+						 "program probably sends to the standard port 25 "
+						 "and cannot reach port %d: then use another "
+						 "program", t->port));
+	if (any_hedged(out->steps, out->nsteps) || any_hedged(out->summary, out->nsummary) ||
+	    any_hedged(out->notes, out->nnotes))
+		add_caution(out, a, arena_strdup(a, "a label followed by \"" KB_HEDGE_MARK
+						 "\" is in no source we know: your version may "
+						 "word it differently or lack it"));
 }
 
 static void cannot(const struct kb_program *p, struct arena *a, struct advice *out,
@@ -155,10 +285,17 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 					       : "the full address"));
 		return;
 	}
+	/* The best working path the program can take; remember why it could
+	 * not take the better ones. */
+	bool port_blocked = false;
 	for (size_t i = 0; i < d->noptions; i++) {
 		const struct path_option *o = &d->options[i];
 		if (!advice_supports(p, o->security))
 			continue;
+		if (!advice_reaches(p, o->security, o->port)) {
+			port_blocked = true;
+			continue;
+		}
 		struct advice_target t = {
 			.server = o->server ? o->server : h->name,
 			.port = o->port,
@@ -168,18 +305,56 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 		};
 		advice_render(p, &t, a, out);
 		if (i > 0) {
+			const struct path_option *best = &d->options[0];
+			const char *of = o->server && h->nservers > 1 ? " of " : "";
+			const char *srv = o->server && h->nservers > 1 ? o->server : "";
 			out->fallback = true;
-			out->reason = arena_printf(a, "%s cannot use %s, the best choice here; it "
-						   "can use %s on port %d%s%s, which also works",
-						   p->name, advice_security_words(d->options[0].security),
-						   advice_security_words(o->security), o->port,
-						   o->server && h->nservers > 1 ? " of " : "",
-						   o->server && h->nservers > 1 ? o->server : "");
+			if (advice_supports(p, best->security)) {
+				struct buf ports;
+				buf_init(&ports);
+				fixed_ports_words(p, &ports);
+				out->reason = arena_printf(a, "%s has no box for the port, so it cannot "
+							   "use port %d with %s, the best choice here: "
+							   "it sends only to %s. It can use %s on port "
+							   "%d%s%s, which also works",
+							   p->name, best->port,
+							   advice_security_words(best->security),
+							   buf_cstr(&ports),
+							   advice_security_words(o->security), o->port,
+							   of, srv);
+				buf_free(&ports);
+			} else {
+				out->reason = arena_printf(a, "%s cannot use %s, the best choice here; "
+							   "it can use %s on port %d%s%s, which also "
+							   "works", p->name,
+							   advice_security_words(best->security),
+							   advice_security_words(o->security), o->port,
+							   of, srv);
+			}
 		}
 		return;
 	}
 	struct buf why;
 	buf_init(&why);
+	if (port_blocked) {
+		/* It could speak to the server, but not on the port it answers. */
+		buf_printf(&why, "%s has no box for the port: it sends only to ", p->name);
+		int only = fixed_ports_words(p, &why);
+		buf_puts(&why, ", but this server takes mail only on ");
+		for (size_t i = 0; i < d->noptions; i++)
+			buf_printf(&why, "%sport %d with %s", i ? " or " : "", d->options[i].port,
+				   advice_security_words(d->options[i].security));
+		if (only)
+			buf_printf(&why, ". Ask the provider whether it accepts mail on port %d "
+				   "too", only);
+		else
+			buf_puts(&why, ". Ask the provider whether it accepts mail on one of "
+				 "those ports too");
+		buf_puts(&why, ", or use a program that can set the port (--list-clients)");
+		cannot(p, a, out, buf_cstr(&why));
+		buf_free(&why);
+		return;
+	}
 	buf_printf(&why, "%s cannot use what this server offers (", p->name);
 	for (size_t i = 0; i < d->noptions; i++)
 		buf_printf(&why, "%s%s on port %d", i ? ", " : "",

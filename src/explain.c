@@ -118,6 +118,25 @@ static const struct {
 	{ "timeout", NULL, "session-timeout", "the server did not answer in time", false },
 };
 
+/*
+ * The number 550 alone, as a user reads it off an error box ("Error 550"):
+ * no enhanced code, no server words. Help pages of ISPs that switched on
+ * SMTP authentication meet it when the mail program does not log in, so
+ * that is the likely cause to name, not a generic permanent failure.
+ */
+static const struct reply_rule bare_550 = {
+	0, 550, 550, NULL, NULL, "auth-required",
+	"a 550 with no text, when sending, most often means the mail program does "
+	"not log in to the outgoing server (its authentication is off)",
+};
+
+static bool blank(const char *s)
+{
+	while (s && (*s == ' ' || *s == '\t' || *s == '.'))
+		s++;
+	return !s || !*s;
+}
+
 /* ---- finding a reply in free text ---- */
 
 static bool is_word_char(char c)
@@ -391,6 +410,9 @@ void explain(const char *input, struct arena *a, struct explanation *e)
 		if (!f.enhanced[0] && !f.inferred)
 			reply_find_enhanced(e->reply_text, f.code, f.enhanced);
 		const struct reply_rule *r = interpret_reply(ctx, f.code, f.enhanced, e->reply_text);
+		if (f.code == 550 && !f.inferred && !f.enhanced[0] && blank(e->reply_text) &&
+		    !e->client_code)
+			r = &bare_550;
 		if (r) {
 			const char *detail = enhanced_meaning(f.enhanced);
 			buf_reset(&b);

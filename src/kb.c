@@ -71,6 +71,80 @@ static bool parse_ability(const char *v, enum ability *out)
 	return true;
 }
 
+/*
+ * "any", "unknown", or the fixed ports of a program without a port box:
+ * "tls 465, starttls 25, none 25", or "25" for every mode.
+ */
+static bool parse_ports(const char *v, struct kb_program *p)
+{
+	static const char *const modes[PORT_MODES] = { "tls", "starttls", "none" };
+	memset(p->fixed_port, 0, sizeof p->fixed_port);
+	if (!strcmp(v, "any")) {
+		p->ports = PORTS_ANY;
+		return true;
+	}
+	if (!strcmp(v, "unknown")) {
+		p->ports = PORTS_UNKNOWN;
+		return true;
+	}
+	p->ports = PORTS_FIXED;
+	char copy[256];
+	if (strlen(v) >= sizeof copy)
+		return false;
+	strcpy(copy, v);
+	bool any = false;
+	char *save = NULL;
+	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		item = trim(item);
+		int mode = -1;
+		for (int m = 0; m < PORT_MODES; m++) {
+			size_t n = strlen(modes[m]);
+			if (!strncmp(item, modes[m], n) && item[n] == ' ') {
+				mode = m;
+				item = trim(item + n);
+			}
+		}
+		char *end;
+		long port = strtol(item, &end, 10);
+		if (end == item || *end || port < 1 || port > 65535)
+			return false;
+		for (int m = 0; m < PORT_MODES; m++) {
+			if (mode >= 0 && m != mode)
+				continue;
+			if (p->fixed_port[m])
+				return false;                   /* a mode named twice */
+			p->fixed_port[m] = (int)port;
+		}
+		any = true;
+	}
+	return any;
+}
+
+/* Quotes come in pairs, so the labels between them can be found. */
+static bool quotes_paired(const char *text)
+{
+	size_t n = 0;
+	for (const char *q = strchr(text, '"'); q; q = strchr(q + 1, '"'))
+		n++;
+	return n % 2 == 0;
+}
+
+/* The label appears, in quotes, in one of the lines. */
+static bool label_quoted(const struct kb_line *lines, size_t n, const char *label)
+{
+	size_t len = strlen(label);
+	for (size_t i = 0; i < n; i++)
+		for (const char *q = strchr(lines[i].text, '"'); q; q = strchr(q + 1, '"')) {
+			const char *close = strchr(q + 1, '"');
+			if (!close)
+				break;
+			if ((size_t)(close - q - 1) == len && !strncmp(q + 1, label, len))
+				return true;
+			q = close;
+		}
+	return false;
+}
+
 static const struct {
 	const char *tag;
 	unsigned bit;
@@ -172,7 +246,7 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 	p.none = true;
 	p.tls = p.starttls = ABLE_UNKNOWN;
 	size_t errors_before = kb->errors.len;
-	bool seen_auth = false, seen_tls = false, seen_starttls = false;
+	bool seen_auth = false, seen_tls = false, seen_starttls = false, seen_ports = false;
 	enum { HEADER, STEPS, SUMMARY } section = HEADER;
 
 	char *copy = xstrdup(text);
@@ -197,6 +271,10 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 			if (!parse_cond(kb, file, lineno, line, &cond, &t) ||
 			    !check_placeholders(kb, file, lineno, t))
 				continue;
+			if (!quotes_paired(t)) {
+				error(kb, file, lineno, "a '\"' without its pair");
+				continue;
+			}
 			if (section == STEPS)
 				add_line(kb, &p.steps, &p.nsteps, cond, t);
 			else
@@ -236,6 +314,9 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 		} else if (!strcmp(key, "starttls")) {
 			ok = parse_ability(val, &p.starttls);
 			seen_starttls = true;
+		} else if (!strcmp(key, "ports")) {
+			ok = parse_ports(val, &p);
+			seen_ports = true;
 		} else if (!strcmp(key, "none")) {
 			ok = parse_bool(val, &p.none);
 		} else if (!strcmp(key, "spa")) {
@@ -251,6 +332,9 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 			list_add(kb, &p.sources, val);
 		} else if (!strcmp(key, "unconfirmed")) {
 			list_add(kb, &p.unconfirmed, val);
+		} else if (!strcmp(key, "unconfirmed-label")) {
+			ok = !strchr(val, '"');
+			list_add(kb, &p.unconfirmed_labels, val);
 		} else {
 			error(kb, file, lineno, "unknown key '%s'", key);
 			continue;
@@ -272,6 +356,16 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 		error(kb, file, 0, "a program that can log in needs steps");
 	if (!p.auth && p.upgrade.n == 0)
 		error(kb, file, 0, "a program that cannot log in needs 'upgrade'");
+	if (p.auth && !seen_ports)
+		error(kb, file, 0, "a program that can log in needs 'ports' (how it sets the port)");
+	if (!seen_ports)
+		p.ports = PORTS_UNKNOWN;
+	/* A label that no step quotes exactly would never be hedged. */
+	for (size_t i = 0; i < p.unconfirmed_labels.n; i++)
+		if (!label_quoted(p.steps, p.nsteps, p.unconfirmed_labels.items[i]) &&
+		    !label_quoted(p.summary, p.nsummary, p.unconfirmed_labels.items[i]))
+			error(kb, file, 0, "unconfirmed-label '%s' is quoted in no step or summary",
+			      p.unconfirmed_labels.items[i]);
 	if (!p.username)
 		p.username = "any";
 	if (p.id) {

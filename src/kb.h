@@ -33,6 +33,25 @@ enum ability {
 	ABLE_UNKNOWN
 };
 
+/*
+ * How the program sets the outgoing port ("ports" in the file): a box
+ * that takes any number, no source saying, or no box at all, so that
+ * each kind of security goes to one fixed port.
+ */
+enum port_setting {
+	PORTS_ANY,
+	PORTS_UNKNOWN,
+	PORTS_FIXED
+};
+
+/* Index of fixed_port[] for a security mode, in the order of COND_*. */
+enum {
+	PORT_TLS,
+	PORT_STARTTLS,
+	PORT_NONE,
+	PORT_MODES
+};
+
 struct kb_line {
 	unsigned cond;      /* 0: always */
 	char *text;
@@ -56,7 +75,10 @@ struct kb_program {
 	bool none;
 	bool spa;
 	char *username;           /* any | full | local */
+	enum port_setting ports;
+	int fixed_port[PORT_MODES]; /* PORTS_FIXED: the port per mode, 0: none */
 	struct kb_list upgrade, notes, sources, unconfirmed;
+	struct kb_list unconfirmed_labels; /* printed with KB_HEDGE after them */
 	struct kb_line *steps;
 	size_t nsteps;
 	struct kb_line *summary;
@@ -69,6 +91,10 @@ struct kb {
 	struct arena arena;
 	struct buf errors;        /* one line per problem, empty when clean */
 };
+
+/* What follows an unconfirmed label wherever steps or summary quote it. */
+#define KB_HEDGE_MARK "(not confirmed)"
+#define KB_HEDGE " " KB_HEDGE_MARK
 
 /* Parse the embedded files. Never fails; problems go to kb->errors. */
 void kb_load(struct kb *kb);

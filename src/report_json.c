@@ -681,6 +681,29 @@ static void string_list(struct json *j, char **items, size_t n)
 	json_array_end(j);
 }
 
+/* "port_box": can the program be told the port ("yes"), not ("no", then
+ * "fixed_ports" says where each kind of security goes), or no source says. */
+static void port_setting(struct json *j, const struct kb_program *p)
+{
+	static const char *const box[] = { "yes", "unknown", "no" };
+	static const char *const modes[PORT_MODES] = { "tls", "starttls", "none" };
+	json_key(j, "port_box");
+	json_string(j, box[p->ports]);
+	json_key(j, "fixed_ports");
+	if (p->ports != PORTS_FIXED) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	for (int m = 0; m < PORT_MODES; m++) {
+		if (!p->fixed_port[m])
+			continue;
+		json_key(j, modes[m]);
+		json_int(j, p->fixed_port[m]);
+	}
+	json_object_end(j);
+}
+
 static void advice_obj(struct json *j, const struct advice *adv, bool full)
 {
 	const struct kb_program *p = adv->program;
@@ -706,11 +729,14 @@ static void advice_obj(struct json *j, const struct advice *adv, bool full)
 		json_key(j, "steps");
 		string_list(j, adv->steps, adv->nsteps);
 		json_key(j, "notes");
-		string_list(j, p->notes.items, p->notes.n);
+		string_list(j, adv->notes, adv->nnotes);
 		json_key(j, "unconfirmed");
 		string_list(j, p->unconfirmed.items, p->unconfirmed.n);
 		json_key(j, "upgrade");
 		string_list(j, p->upgrade.items, p->upgrade.n);
+		json_key(j, "cautions");
+		string_list(j, adv->cautions, adv->ncautions);
+		port_setting(j, p);
 	}
 	json_key(j, "summary");
 	json_string(j, adv->nsummary ? adv->summary[0] : NULL);
@@ -721,14 +747,15 @@ static void client_advice(struct json *j, const struct host_result *h,
 			  const struct diagnosis *d, const struct report_advice *ra)
 {
 	struct arena a = { 0 };
+	/* A list, so that asking for several programs stays the same shape. */
 	json_key(j, "client_steps");
+	json_array_begin(j);
 	if (ra && ra->client) {
 		struct advice adv;
 		advice_for(ra->client, h, d, &a, &adv);
 		advice_obj(j, &adv, true);
-	} else {
-		json_null(j);
 	}
+	json_array_end(j);
 	json_key(j, "client_summaries");
 	json_array_begin(j);
 	for (size_t i = 0; ra && !ra->client && ra->kb && i < ra->kb->n; i++) {
@@ -768,6 +795,7 @@ void report_clients_json(const struct kb *kb, struct buf *out)
 		json_string(&j, able[p->starttls]);
 		json_key(&j, "common");
 		json_bool(&j, p->common);
+		port_setting(&j, p);
 		json_object_end(&j);
 	}
 	json_array_end(&j);

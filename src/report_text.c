@@ -24,10 +24,16 @@
 
 #define WIDTH 80
 
-/* Append text (already ASCII) wrapped to WIDTH with a hanging indent. */
+/*
+ * Append text (already ASCII) wrapped to WIDTH with a hanging indent.
+ * Words are separated by one space except at the start of a line, which
+ * is known by a flag, not by the column: a first column below the indent
+ * ("  - " under a 6-column indent) reaches the indent in mid-line.
+ */
 static void wrap(struct buf *out, const char *text, size_t first_col, size_t indent)
 {
 	size_t col = first_col;
+	bool line_start = true;
 	const char *p = text;
 	while (*p) {
 		const char *sp = p;
@@ -42,7 +48,7 @@ static void wrap(struct buf *out, const char *text, size_t first_col, size_t ind
 			for (size_t i = 0; i < indent; i++)
 				buf_putc(out, ' ');
 			col = indent;
-		} else if (sp != p && col > indent) {
+		} else if (sp != p && !line_start) {
 			buf_putc(out, ' ');
 			col++;
 		}
@@ -59,12 +65,14 @@ static void wrap(struct buf *out, const char *text, size_t first_col, size_t ind
 		}
 		buf_append(out, sp, wlen);
 		col += wlen;
+		line_start = false;
 		p = end;
 		if (*p == '\n') {
 			buf_putc(out, '\n');
 			for (size_t i = 0; i < indent; i++)
 				buf_putc(out, ' ');
 			col = indent;
+			line_start = true;
 			p++;
 		}
 	}
@@ -808,9 +816,8 @@ static void client_steps(const struct host_result *h, const struct diagnosis *d,
 	       t->username_value ? t->username_value : "", t->username_value ? "\"" : "");
 	if (adv.fallback)
 		field(out, "why", adv.reason, false);
-	if (adv.unconfirmed_ability)
-		field(out, "caution", "no source confirms that this program can use this "
-		      "kind of encryption; if it fails, try another program", false);
+	for (size_t i = 0; i < adv.ncautions; i++)
+		field(out, "caution", adv.cautions[i], false);
 	for (size_t i = 0; i < adv.nsteps; i++) {
 		char head[16];
 		int n = snprintf(head, sizeof head, "  %2zu. ", i + 1);
@@ -821,7 +828,8 @@ static void client_steps(const struct host_result *h, const struct diagnosis *d,
 		wrap(out, buf_cstr(&s), (size_t)n, (size_t)n);
 		buf_free(&s);
 	}
-	list_field(out, "note", &p->notes);
+	for (size_t i = 0; i < adv.nnotes; i++)
+		field(out, i ? "" : "note", adv.notes[i], false);
 	list_field(out, "unconfirmed", &p->unconfirmed);
 	arena_free(&a);
 }
@@ -848,6 +856,10 @@ static void client_pointers(const struct host_result *h, const struct diagnosis 
 		struct buf line;
 		buf_init(&line);
 		buf_printf(&line, "%s: ", p->name);
+		/* A program that cannot take the recommended path says which. */
+		if (adv.possible && adv.fallback)
+			buf_printf(&line, "[port %d, %s] ", adv.target.port,
+				   advice_security_words(adv.target.security));
 		if (!adv.possible)
 			buf_puts(&line, adv.reason);
 		else if (adv.nsummary)

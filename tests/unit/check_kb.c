@@ -1,7 +1,10 @@
 /*
  * check_kb.c - the mail-program knowledge base: its format, the programs
- * it must know, and steps that render for every mode a program supports.
+ * it must know, steps that render for every mode a program supports, the
+ * hedge on every unconfirmed label, and the path a program without a
+ * port box can reach.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "advice.h"
@@ -19,9 +22,11 @@ static const char sample[] =
 	"auth = yes\n"
 	"tls = yes\n"
 	"starttls = no\n"
+	"ports = any\n"
 	"spa = yes\n"
 	"note = It forgets the password after an update.\n"
 	"source = test\n"
+	"unconfirmed-label = Use SPA\n"
 	"\n"
 	"steps:\n"
 	"Open Example Mail.\n"
@@ -71,6 +76,10 @@ START_TEST(parse_sample)
 			 "\"Port\" to 465.");
 	ck_assert_str_eq(adv.steps[2], "Enter alice as \"User name\".");
 	ck_assert_str_eq(adv.steps[3], "Tick \"Use SSL\".");
+	/* The unconfirmed label is hedged, and the report is told why. */
+	ck_assert_str_eq(adv.steps[4], "Either way, untick \"Use SPA\" (not confirmed).");
+	ck_assert_uint_eq(adv.ncautions, 1);
+	ck_assert(strstr(adv.cautions[0], "\"(not confirmed)\"") != NULL);
 	ck_assert_str_eq(adv.summary[0], "\"Tools\" > \"Accounts\": SSL on, port 465");
 	struct advice_target t2 = { "m.example", 25, SECURITY_NONE, USERNAME_UNKNOWN, NULL };
 	advice_render(p, &t2, &a, &adv);
@@ -93,7 +102,7 @@ static void expect_error(const char *text, const char *what)
 	kb_free(&kb);
 }
 
-#define HEAD "id = x\nname = X\nplatform = any\nauth = yes\ntls = no\nstarttls = no\n"
+#define HEAD "id = x\nname = X\nplatform = any\nauth = yes\ntls = no\nstarttls = no\nports = any\n"
 
 START_TEST(format_errors)
 {
@@ -109,11 +118,41 @@ START_TEST(format_errors)
 	expect_error("id = Bad_Id\nname = Y\nplatform = any\nauth = no\ntls = no\n"
 		     "starttls = no\nupgrade = Z\n", "bad value for 'id'");
 	expect_error(HEAD "tls = maybe\nsteps:\nGo.\n", "bad value for 'tls'");
+	expect_error("id = x\nname = X\nplatform = any\nauth = yes\ntls = no\nstarttls = no\n"
+		     "steps:\nGo.\n", "needs 'ports'");
+	expect_error(HEAD "ports = sometimes\nsteps:\nGo.\n", "bad value for 'ports'");
+	expect_error(HEAD "ports = tls 465, tls 25\nsteps:\nGo.\n", "bad value for 'ports'");
+	expect_error(HEAD "ports = ssl 465\nsteps:\nGo.\n", "bad value for 'ports'");
+	expect_error(HEAD "ports = tls 70000\nsteps:\nGo.\n", "bad value for 'ports'");
+	expect_error(HEAD "steps:\nTick \"Use SSL.\n", "without its pair");
+	expect_error(HEAD "unconfirmed-label = Save Password\nsteps:\nTick \"Save password\".\n",
+		     "unconfirmed-label 'Save Password' is quoted in no step");
+
+	/* The forms "ports" takes. */
+	struct kb kb = { 0 };
+	buf_init(&kb.errors);
+	ck_assert_msg(kb_parse(&kb, "a.client", "id = a\nname = A\nplatform = any\nauth = yes\n"
+			       "tls = yes\nstarttls = yes\nports = tls 465, starttls 25, none 25\n"
+			       "steps:\nGo.\n"), "%s", buf_cstr(&kb.errors));
+	ck_assert_msg(kb_parse(&kb, "b.client", "id = b\nname = B\nplatform = any\nauth = yes\n"
+			       "tls = yes\nstarttls = yes\nports = 25\nsteps:\nGo.\n"),
+		      "%s", buf_cstr(&kb.errors));
+	ck_assert_msg(kb_parse(&kb, "c.client", "id = c\nname = C\nplatform = any\nauth = no\n"
+			       "tls = no\nstarttls = no\nupgrade = D\n"), "%s",
+		      buf_cstr(&kb.errors));
+	ck_assert_int_eq(kb.programs[0].ports, PORTS_FIXED);
+	ck_assert_int_eq(kb.programs[0].fixed_port[PORT_TLS], 465);
+	ck_assert_int_eq(kb.programs[0].fixed_port[PORT_STARTTLS], 25);
+	ck_assert_int_eq(kb.programs[0].fixed_port[PORT_NONE], 25);
+	ck_assert_int_eq(kb.programs[1].fixed_port[PORT_TLS], 25);
+	ck_assert_int_eq(kb.programs[1].fixed_port[PORT_NONE], 25);
+	ck_assert_int_eq(kb.programs[2].ports, PORTS_UNKNOWN);   /* cannot log in */
+	kb_free(&kb);
 }
 END_TEST
 
-/* Every program the issue names (the seed pages' list and today's common
- * ones): the name a user types, the entry it must find and its platform. */
+/* Every program and version the seed pages name, and today's common ones:
+ * the name a user types, the entry it must find and its platform. */
 static const struct {
 	const char *name, *id, *platform;
 } required[] = {
@@ -132,38 +171,60 @@ static const struct {
 	{ "eudora 6", "eudora-4-3-6-windows", "Windows" },
 	{ "eudora 6.0", "eudora-4-3-6-windows", "Windows" },
 	{ "eudora", "eudora-4-3-6-windows", "Windows" },
+	{ "eudora 5.0", "eudora-4-3-6-windows", "Windows" },
+	{ "eudora 4.3 mac", "eudora-macintosh-4-3-5-2", "Macintosh" },
 	{ "eudora 5.1 mac", "eudora-macintosh-4-3-5-2", "Macintosh" },
 	{ "eudora 5.2 mac", "eudora-macintosh-4-3-5-2", "Macintosh" },
+	{ "eudora 5.x mac", "eudora-macintosh-4-3-5-2", "Macintosh" },
+	{ "eudora light 3 mac", "eudora-lite-3", "Windows, Macintosh" },
 	/* Outlook 97, 98, 2000, 2002 (XP) */
 	{ "outlook 97", "outlook-97", "Windows" },
 	{ "outlook 98", "outlook-98", "Windows" },
 	{ "outlook 2000", "outlook-2000", "Windows" },
 	{ "outlook 2002", "outlook-2002-xp", "Windows" },
 	{ "outlook xp", "outlook-2002-xp", "Windows" },
+	{ "outlook xp 2002", "outlook-2002-xp", "Windows" },
 	/* Outlook Express 4, 5 and 6 (Windows); 4.0, 4.5, 5.01, 5.02 (Mac) */
 	{ "outlook express 4", "outlook-express-4-windows", "Windows" },
 	{ "oe4", "outlook-express-4-windows", "Windows" },
 	{ "outlook express 5", "outlook-express-5-6-windows", "Windows" },
 	{ "outlook express 6", "outlook-express-5-6-windows", "Windows" },
 	{ "oe6", "outlook-express-5-6-windows", "Windows" },
+	{ "outlook express xp", "outlook-express-5-6-windows", "Windows" },
 	{ "outlook express mac 4.0", "outlook-express-macintosh-4", "Macintosh" },
 	{ "outlook express mac 4.5", "outlook-express-macintosh-4", "Macintosh" },
 	{ "outlook express 4.5", "outlook-express-macintosh-4", "Macintosh" },
 	{ "outlook express mac 5.01", "outlook-express-macintosh-5-01", "Macintosh" },
 	{ "outlook express mac 5.02", "outlook-express-macintosh-5-02", "Macintosh" },
+	{ "outlook express 5.02", "outlook-express-macintosh-5-02", "Macintosh" },
+	{ "outlook express 5.01", "outlook-express-macintosh-5-01", "Macintosh" },
+	{ "outlook express 4.0 mac", "outlook-express-macintosh-4", "Macintosh" },
+	{ "outlook express 5 mac", "outlook-express-macintosh-5-02", "Macintosh" },
 	/* Entourage, IncrediMail, Netscape 3.x, 4.7x, 6.x/7.x, Mozilla 1.5, OS X Mail */
 	{ "entourage", "entourage", "Macintosh" },
+	{ "entourage office 2001", "entourage", "Macintosh" },
 	{ "incredimail", "incredimail", "Windows" },
 	{ "netscape 3", "netscape-3", "Windows, Macintosh" },
 	{ "netscape 3.x", "netscape-3", "Windows, Macintosh" },
 	{ "netscape 4.7", "netscape-4-7-windows", "Windows" },
 	{ "netscape 4.7x", "netscape-4-7-windows", "Windows" },
+	{ "netscape 4.8", "netscape-4-7-windows", "Windows" },
+	{ "netscape communicator 4.x", "netscape-4-7-windows", "Windows" },
+	{ "netscape messenger 4.7x windows", "netscape-4-7-windows", "Windows" },
+	{ "netscape messenger 4.7x mac", "netscape-4-7-macintosh", "Macintosh" },
 	{ "netscape 4.7 mac", "netscape-4-7-macintosh", "Macintosh" },
+	{ "netscape 4.7.5 mac", "netscape-4-7-macintosh", "Macintosh" },
+	{ "netscape communicator 4.7.5", "netscape-4-7-macintosh", "Macintosh" },
 	{ "netscape 6", "netscape-6-7-windows", "Windows" },
+	{ "netscape communicator 6", "netscape-6-7-windows", "Windows" },
 	{ "netscape 7", "netscape-6-7-windows", "Windows" },
+	{ "netscape 7.0", "netscape-6-7-windows", "Windows" },
+	{ "netscape 7.1", "netscape-6-7-windows", "Windows" },
+	{ "netscape 6 mac", "netscape-6-7-macintosh", "Macintosh" },
 	{ "netscape 7 mac", "netscape-6-7-macintosh", "Macintosh" },
 	{ "mozilla 1.5", "mozilla-1-5", "Windows, Macintosh, Linux" },
 	{ "os x mail", "os-x-mail", "Macintosh" },
+	{ "mac osx mail", "os-x-mail", "Macintosh" },
 	/* Pegasus 3.12c, Opera 6, NeoPlanet 5.2, GoldMine, Windows 3.1, Mulberry,
 	 * Mailsmith, GroupWise */
 	{ "pegasus 3.12c", "pegasus-3-12c", "Windows" },
@@ -171,9 +232,16 @@ static const struct {
 	{ "neoplanet 5.2", "neoplanet-5-2", "Windows" },
 	{ "goldmine", "goldmine", "Windows" },
 	{ "windows 3.1", "windows-3-1-programs", "Windows" },
+	{ "netscape communicator 4.08", "windows-3-1-programs", "Windows" },
+	{ "fox mail 2.7", "windows-3-1-programs", "Windows" },
+	{ "pegasus 3.12 16-bit", "windows-3-1-programs", "Windows" },
+	{ "outlook express 4 windows 3.1", "windows-3-1-programs", "Windows" },
 	{ "mulberry", "mulberry", "Macintosh" },
+	{ "mulberry 2.0.8", "mulberry", "Macintosh" },
 	{ "mailsmith", "mailsmith", "Macintosh" },
+	{ "green freeware 1.0b13", "green-freeware", "Macintosh" },
 	{ "groupwise", "novell-groupwise", "Windows" },
+	{ "novell groupwise", "novell-groupwise", "Windows" },
 	/* Today's programs */
 	{ "thunderbird", "thunderbird", "Windows, Macintosh, Linux" },
 	{ "mail", "apple-mail-macos", "Macintosh" },
@@ -255,6 +323,11 @@ START_TEST(every_program_renders)
 						      !strchr(adv.steps[s], '}'),
 						      "%s: unfilled placeholder in '%s'", p->id,
 						      adv.steps[s]);
+				for (size_t s = 0; s < adv.nsummary; s++)
+					ck_assert_msg(!strchr(adv.summary[s], '{') &&
+						      !strchr(adv.summary[s], '}'),
+						      "%s: unfilled placeholder in summary '%s'",
+						      p->id, adv.summary[s]);
 				arena_free(&a);
 			}
 		}
@@ -271,6 +344,250 @@ START_TEST(every_program_renders)
 }
 END_TEST
 
+/* Every quote of `label` in the lines is followed by the hedge. */
+static void assert_hedged(const char *id, const char *label, char **lines, size_t n)
+{
+	char quoted[160];
+	snprintf(quoted, sizeof quoted, "\"%s\"", label);
+	for (size_t i = 0; i < n; i++)
+		for (const char *q = strstr(lines[i], quoted); q; q = strstr(q + 1, quoted))
+			ck_assert_msg(!strncmp(q + strlen(quoted), KB_HEDGE, strlen(KB_HEDGE)),
+				      "%s prints the unconfirmed label %s as fact: '%s'", id,
+				      quoted, lines[i]);
+}
+
+static void render_all(const struct kb_program *p, void (*check)(const struct kb_program *,
+								  const struct advice *, const void *),
+		       const void *arg)
+{
+	static const enum security modes[] = { SECURITY_TLS, SECURITY_STARTTLS, SECURITY_NONE };
+	static const enum username_form forms[] = { USERNAME_FULL_ADDRESS, USERNAME_LOCAL_PART,
+						     USERNAME_UNKNOWN };
+	for (size_t m = 0; m < ARRAY_LEN(modes); m++)
+		for (size_t f = 0; f < ARRAY_LEN(forms); f++) {
+			struct arena a = { 0 };
+			struct advice adv;
+			struct advice_target t = { "mail.example.net", 587, modes[m], forms[f],
+						   f == 0 ? "alice@example.net" : NULL };
+			advice_render(p, &t, &a, &adv);
+			check(p, &adv, arg);
+			arena_free(&a);
+		}
+}
+
+static void check_all_labels(const struct kb_program *p, const struct advice *adv,
+			     const void *arg)
+{
+	(void)arg;
+	for (size_t l = 0; l < p->unconfirmed_labels.n; l++) {
+		assert_hedged(p->id, p->unconfirmed_labels.items[l], adv->steps, adv->nsteps);
+		assert_hedged(p->id, p->unconfirmed_labels.items[l], adv->summary, adv->nsummary);
+		assert_hedged(p->id, p->unconfirmed_labels.items[l], adv->notes, adv->nnotes);
+	}
+	/* A hedge is explained where it is printed. */
+	bool hedged = false;
+	for (size_t s = 0; s < adv->nsteps; s++)
+		hedged |= strstr(adv->steps[s], KB_HEDGE) != NULL;
+	for (size_t s = 0; s < adv->nnotes; s++)
+		hedged |= strstr(adv->notes[s], KB_HEDGE) != NULL;
+	bool explained = false;
+	for (size_t c = 0; c < adv->ncautions; c++)
+		explained |= strstr(adv->cautions[c], KB_HEDGE_MARK) != NULL;
+	ck_assert_msg(!hedged || explained, "%s hedges a label without saying why", p->id);
+}
+
+/* Each unconfirmed label is printed with its hedge, in every mode. */
+START_TEST(unconfirmed_labels_hedged)
+{
+	struct kb kb;
+	kb_load(&kb);
+	for (size_t i = 0; i < kb.n; i++)
+		render_all(&kb.programs[i], check_all_labels, NULL);
+	kb_free(&kb);
+}
+END_TEST
+
+static void check_one_label(const struct kb_program *p, const struct advice *adv,
+			    const void *arg)
+{
+	const char *label = arg;
+	assert_hedged(p->id, label, adv->steps, adv->nsteps);
+	assert_hedged(p->id, label, adv->summary, adv->nsummary);
+	assert_hedged(p->id, label, adv->notes, adv->nnotes);
+}
+
+/*
+ * Labels no source gives for these programs (the seeds, or CLIENTS.md
+ * where it says UNCONFIRMED): they may be printed only hedged, or not
+ * quoted at all.
+ */
+START_TEST(audited_labels_hedged)
+{
+	static const struct {
+		const char *id, *label;
+	} audited[] = {
+		{ "netscape-6-7-windows", "Never" },
+		{ "netscape-6-7-macintosh", "Never" },
+		{ "netscape-6-7-windows", "Port" },
+		{ "mozilla-1-5", "Port" },
+		{ "mozilla-1-5", "Use secure connection" },
+		{ "mozilla-1-5", "SSL" },
+		{ "mozilla-1-5", "TLS" },
+		{ "mozilla-1-5", "No" },
+		{ "novell-groupwise", "Accounts" },
+		{ "novell-groupwise", "Account Options" },
+		{ "entourage", "Override default SMTP port" },
+		{ "outlook-express-macintosh-5-02", "Override default SMTP port" },
+		{ "outlook-express-macintosh-5-02", "Save password" },
+		{ "eudora-4-3-6-windows", "Save password" },
+		{ "eudora-4-2-2-windows", "Save password" },
+		{ "eudora-4-2-2-windows", "Tools" },
+		{ "eudora-4-2-2-windows", "Options" },
+		{ "eudora-4-2-2-windows", "Getting Started" },
+		{ "eudora-4-2-2-windows", "Login Name" },
+		{ "eudora-4-2-2-macintosh", "Checking Mail" },
+		{ "eudora-macintosh-4-3-5-2", "Save password" },
+		{ "netscape-4-7-macintosh", "Outgoing mail (SMTP) server:" },
+		{ "outlook-classic-windows", "Change…" },
+		{ "outlook-classic-windows", "Modify…" },
+		{ "outlook-classic-windows", "STARTTLS" },
+		{ "outlook-classic-windows", "None" },
+		{ "ios-mail", "Use SSL" },
+		{ "ios-mail", "Authentication" },
+		{ "ios-mail", "Server Port" },
+		{ "gmail-android", "Require sign-in" },
+		{ "gmail-android", "Port" },
+		{ "gmail-android", "Security type" },
+		{ "thunderbird-android", "SMTP server" },
+		{ "thunderbird-android", "Security" },
+		{ "thunderbird-android", "Port" },
+		{ "thunderbird-android", "Username" },
+		{ "thunderbird-android", "Authentication" },
+	};
+	struct kb kb;
+	kb_load(&kb);
+	for (size_t i = 0; i < ARRAY_LEN(audited); i++) {
+		const struct kb_program *p = kb_find(&kb, audited[i].id, NULL);
+		ck_assert_msg(p && !strcmp(p->id, audited[i].id), "no entry %s", audited[i].id);
+		render_all(p, check_one_label, audited[i].label);
+	}
+	kb_free(&kb);
+}
+END_TEST
+
+/* The server's working paths, best first, as diagnose() lists them. */
+static void paths(struct diagnosis *d, const int *ports, const enum security *secs, size_t n)
+{
+	memset(d, 0, sizeof *d);
+	d->rec.present = true;
+	d->rec.port = ports[0];
+	d->rec.security = secs[0];
+	d->rec.auth = true;
+	d->rec.username = USERNAME_UNKNOWN;
+	for (size_t i = 0; i < n; i++) {
+		d->options[i].port = ports[i];
+		d->options[i].security = secs[i];
+	}
+	d->noptions = n;
+}
+
+/*
+ * A program without a port box takes a path it can reach, or says it
+ * cannot; a program with one takes the best path.
+ */
+START_TEST(port_reach)
+{
+	struct kb kb;
+	kb_load(&kb);
+	struct host_result h = { .name = (char *)"mail.example.net" };
+	struct diagnosis d;
+	struct arena a = { 0 };
+	struct advice adv;
+	const struct kb_program *eudora = kb_find(&kb, "eudora-4-3-6-windows", NULL);
+	const struct kb_program *eudora_mac = kb_find(&kb, "eudora-macintosh-4-3-5-2", NULL);
+	const struct kb_program *ns4 = kb_find(&kb, "netscape-4-7-windows", NULL);
+	const struct kb_program *ns4mac = kb_find(&kb, "netscape-4-7-macintosh", NULL);
+	const struct kb_program *tb = kb_find(&kb, "thunderbird", NULL);
+	const struct kb_program *moz = kb_find(&kb, "mozilla-1-5", NULL);
+	ck_assert(eudora && eudora_mac && ns4 && ns4mac && tb && moz);
+	ck_assert_int_eq(eudora->ports, PORTS_FIXED);
+	ck_assert_int_eq(ns4->ports, PORTS_FIXED);
+
+	/* 587 with STARTTLS only: out of reach without a port box. */
+	static const int p587[] = { 587 };
+	static const enum security s587[] = { SECURITY_STARTTLS };
+	paths(&d, p587, s587, 1);
+	const struct kb_program *boxless[] = { eudora, eudora_mac, ns4, ns4mac };
+	for (size_t i = 0; i < ARRAY_LEN(boxless); i++) {
+		advice_for(boxless[i], &h, &d, &a, &adv);
+		ck_assert_msg(!adv.possible, "%s reaches port 587", boxless[i]->id);
+		ck_assert_uint_eq(adv.nsteps, 0);
+		ck_assert_msg(strstr(adv.reason, "has no box for the port") &&
+			      strstr(adv.reason, "only on port 587 with STARTTLS") &&
+			      strstr(adv.reason, "port 25"), "%s", adv.reason);
+	}
+	advice_for(eudora, &h, &d, &a, &adv);
+	ck_assert_msg(strstr(adv.reason, "port 465 with SSL/TLS (implicit TLS) and port 25 with "
+			     "STARTTLS or no encryption") &&
+		      strstr(adv.reason, "on one of those ports too"), "%s", adv.reason);
+	advice_for(ns4, &h, &d, &a, &adv);
+	ck_assert_msg(strstr(adv.reason, "it sends only to port 25, but") &&
+		      strstr(adv.reason, "accepts mail on port 25 too"), "%s", adv.reason);
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 587);
+
+	/* A program that may lack a port box says so for a port other than 25. */
+	advice_for(moz, &h, &d, &a, &adv);
+	ck_assert(adv.possible && adv.unconfirmed_port);
+	ck_assert_int_eq(adv.target.port, 587);
+	bool said = false;
+	for (size_t i = 0; i < adv.ncautions; i++)
+		said |= strstr(adv.cautions[i], "cannot reach port 587") != NULL;
+	ck_assert(said);
+
+	/* 587 and 25 with STARTTLS: Eudora and Netscape 4.7 take 25. */
+	static const int p587_25[] = { 587, 25 };
+	static const enum security s587_25[] = { SECURITY_STARTTLS, SECURITY_STARTTLS };
+	paths(&d, p587_25, s587_25, 2);
+	for (size_t i = 0; i < ARRAY_LEN(boxless); i++) {
+		advice_for(boxless[i], &h, &d, &a, &adv);
+		ck_assert(adv.possible && adv.fallback);
+		ck_assert_int_eq(adv.target.port, 25);
+		ck_assert_int_eq(adv.target.security, SECURITY_STARTTLS);
+		ck_assert_msg(strstr(adv.reason, "cannot use port 587 with STARTTLS") &&
+			      strstr(adv.reason, "STARTTLS on port 25"), "%s", adv.reason);
+	}
+	advice_for(eudora, &h, &d, &a, &adv);
+	bool starttls_step = false;
+	for (size_t i = 0; i < adv.nsteps; i++) {
+		ck_assert(!strstr(adv.steps[i], "\"Required, Alternate Port\""));
+		starttls_step |= strstr(adv.steps[i], "\"Required, STARTTLS\"") != NULL;
+	}
+	ck_assert(starttls_step);
+	advice_for(moz, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 587);
+
+	/* 465 and 587: Eudora takes 465 with "Required, Alternate Port";
+	 * Netscape 4.7 reaches neither. */
+	static const int p465_587[] = { 465, 587 };
+	static const enum security s465_587[] = { SECURITY_TLS, SECURITY_STARTTLS };
+	paths(&d, p465_587, s465_587, 2);
+	advice_for(eudora, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 465);
+	advice_for(ns4, &h, &d, &a, &adv);
+	ck_assert(!adv.possible);
+	ck_assert_msg(strstr(adv.reason, "port 465 with SSL/TLS (implicit TLS) or port 587 with "
+			     "STARTTLS"), "%s", adv.reason);
+	ck_assert_uint_gt(ns4->upgrade.n, 0);
+
+	arena_free(&a);
+	kb_free(&kb);
+}
+END_TEST
+
 Suite *kb_suite(void)
 {
 	Suite *s = suite_create("kb");
@@ -280,6 +597,9 @@ Suite *kb_suite(void)
 	tcase_add_test(tc, embedded_kb_is_clean);
 	tcase_add_test(tc, required_programs);
 	tcase_add_test(tc, every_program_renders);
+	tcase_add_test(tc, unconfirmed_labels_hedged);
+	tcase_add_test(tc, audited_labels_hedged);
+	tcase_add_test(tc, port_reach);
 	suite_add_tcase(s, tc);
 	return s;
 }
