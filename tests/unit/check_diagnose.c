@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "findings.h"
 #include "probe.h"
+#include "report.h"
 #include "suites.h"
 
 /* ---- building port results the way a probe would leave them ---- */
@@ -489,6 +490,77 @@ START_TEST(rule_table)
 }
 END_TEST
 
+/* Several hosts: CRITICAL, then UNKNOWN, then WARNING, then OK. */
+START_TEST(worst_state_of_a_run)
+{
+	static const enum status order[] = {
+		STATUS_OK, STATUS_WARNING, STATUS_UNKNOWN, STATUS_CRITICAL,
+	};
+	for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+		for (size_t k = 0; k < ARRAY_LEN(order); k++) {
+			enum status want = order[i > k ? i : k];
+			ck_assert_int_eq(status_worse(order[i], order[k]), want);
+			ck_assert_int_eq(status_worse(order[k], order[i]), want);
+		}
+	}
+}
+END_TEST
+
+/* The run's first line: worst state, counts, the hosts not OK named. */
+START_TEST(run_status_line)
+{
+	const struct host_status hosts[] = {
+		{ "a.test", STATUS_OK }, { "b.test", STATUS_CRITICAL },
+		{ "c.test", STATUS_UNKNOWN }, { "d.test", STATUS_CRITICAL },
+		{ "e.test", STATUS_WARNING }, { "f.test", STATUS_CRITICAL },
+		{ "g|h.test", STATUS_CRITICAL },
+	};
+	struct buf b;
+	buf_init(&b);
+	report_run_status_line(hosts, ARRAY_LEN(hosts), &b);
+	ck_assert_str_eq(buf_cstr(&b),
+		"SMTPCHECK CRITICAL - 7 hosts: 4 CRITICAL (b.test, d.test, f.test and 1 more), "
+		"1 UNKNOWN (c.test), 1 WARNING (e.test), 1 OK | 'hosts'=7;;;0; 'hosts_ok'=1;;;0; "
+		"'hosts_warning'=1;;;0; 'hosts_critical'=4;;;0; 'hosts_unknown'=1;;;0;");
+	buf_reset(&b);
+	report_run_status_line(hosts, 1, &b);
+	ck_assert(strncmp(buf_cstr(&b), "SMTPCHECK OK - 1 hosts: 1 OK | ", 31) == 0);
+	buf_reset(&b);
+	/* UNKNOWN outweighs WARNING; a '|' in a name cannot start perfdata. */
+	report_run_status_line(hosts + 4, 3, &b);
+	ck_assert_msg(strncmp(buf_cstr(&b), "SMTPCHECK CRITICAL - 3 hosts: 2 CRITICAL (f.test, "
+			      "g h.test), 1 WARNING (e.test) | ", 76) == 0, "%s", buf_cstr(&b));
+	buf_reset(&b);
+	report_run_status_line((const struct host_status[]){ { "x", STATUS_WARNING },
+							     { "y", STATUS_UNKNOWN } }, 2, &b);
+	ck_assert(strncmp(buf_cstr(&b), "SMTPCHECK UNKNOWN - 2 hosts: 1 UNKNOWN (y), "
+			  "1 WARNING (x) | ", 55) == 0);
+	buf_free(&b);
+}
+END_TEST
+
+/* A host the run's deadline left unprobed: UNKNOWN, one finding, why. */
+START_TEST(not_probed_host)
+{
+	struct host_result h = { .name = "late.test", .dns_ok = true, .not_probed = true,
+				 .not_probed_why = "not probed: the run's deadline of 2 s (-t) "
+						   "passed before its turn" };
+	struct diag_params p = default_params();
+	struct arena a = { 0 };
+	struct diagnosis d;
+	diagnose(&h, &p, &a, &d);
+	ck_assert_int_eq(d.status, STATUS_UNKNOWN);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.findings[0].id, "not-probed");
+	ck_assert_ptr_nonnull(finding_meaning("not-probed"));
+	ck_assert_str_eq(d.summary, "late.test: not probed: the run's deadline of 2 s (-t) "
+			 "passed before its turn");
+	ck_assert(!d.rec.present);
+	diagnosis_free(&d);
+	arena_free(&a);
+}
+END_TEST
+
 START_TEST(every_id_has_a_meaning)
 {
 	for (const struct finding_info *f = finding_catalogue; f->id; f++) {
@@ -809,6 +881,9 @@ Suite *diagnose_suite(void)
 	TCase *tc = tcase_create("rules");
 	tcase_add_loop_test(tc, rule_table, 0, (int)ARRAY_LEN(cases));
 	tcase_add_test(tc, every_id_has_a_meaning);
+	tcase_add_test(tc, worst_state_of_a_run);
+	tcase_add_test(tc, run_status_line);
+	tcase_add_test(tc, not_probed_host);
 	tcase_add_loop_test(tc, thunderbird_guess, 0, (int)ARRAY_LEN(tbcases));
 	tcase_add_loop_test(tc, thunderbird_guess_hosts, 0, (int)ARRAY_LEN(tbhostcases));
 	tcase_add_loop_test(tc, discovery_rules, 0, (int)ARRAY_LEN(dnscases));
