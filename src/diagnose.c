@@ -131,8 +131,7 @@ static bool broke_off(const struct port_result *r)
 {
 	if (r->fail != FAIL_TIMEOUT && r->fail != FAIL_CLOSED && r->fail != FAIL_RESET)
 		return false;
-	return r->fail_state != PS_QUIT && r->fail_state != PS_RSET &&
-	       r->fail_state != PS_DONE;
+	return r->fail_state != PS_RSET && r->fail_state != PS_DONE;
 }
 
 static enum path classify(const struct port_result *r, bool credentials)

@@ -42,8 +42,8 @@ enum probe_state {
 	PS_RCPT,
 	PS_RSET,
 	PS_INJECT_CHECK,          /* --injection-test: NOOP after the upgrade */
-	PS_QUIT,
-	PS_DONE,
+	PS_DONE,                  /* QUIT sent (its 221 is never waited for), or
+				   * closed; every later event is ignored */
 	PS_COUNT
 };
 

@@ -38,6 +38,11 @@ enum shape {
 	CLEAR_AUTH,        /* no STARTTLS offered, AUTH in clear */
 	NO_AUTH,           /* TLS fine, no AUTH at all (an MX) */
 	GREETING_554,
+	UNREACHABLE,       /* ICMP unreachable on connect */
+	GREETING_421,      /* 421 without an enhanced code: busy, closing */
+	GREETING_421_RATE, /* 421 4.7.0 too many connections */
+	STARTTLS_454,      /* STARTTLS offered, answered 454 4.7.0 */
+	CLEAR_ONLY,        /* neither STARTTLS nor AUTH offered */
 };
 
 enum login {
@@ -54,6 +59,7 @@ enum relay {
 	RELAY_OPEN,          /* RCPT 250 without AUTH */
 	RELAY_AUTH_REQUIRED, /* MAIL 530 5.7.0 without AUTH */
 	RELAY_DENIED_AFTER,  /* denied without AUTH, and after it too */
+	RELAY_TLS_REQUIRED,  /* MAIL 530 5.7.0 Must issue a STARTTLS command first */
 };
 
 struct port_def {
@@ -139,6 +145,9 @@ static void login_and_relay(struct port_result *r, const struct port_def *d)
 		txn(&r->relay, 250, 554, "5.7.1", "5.7.1 <x@example.com>: Relay access denied");
 		txn(&r->relay_auth, 250, 554, "5.7.1", "5.7.1 <x@example.com>: Relay access denied");
 		break;
+	case RELAY_TLS_REQUIRED:
+		txn(&r->relay, 530, 0, "5.7.0", "5.7.0 Must issue a STARTTLS command first");
+		break;
 	}
 	if (r->auth_ok_index >= 0 && d->relay != RELAY_DENIED_AFTER && d->relay != RELAY_NONE)
 		txn(&r->relay_auth, 250, 250, "", "");
@@ -181,6 +190,26 @@ static void build(struct port_result *r, const struct port_def *d)
 		r->fail = FAIL_REJECTED;
 		r->error = "the server answered 554";
 		return;
+	case UNREACHABLE:
+		r->fail = FAIL_UNREACHABLE;
+		r->fail_state = PS_CONNECTING;
+		r->error = "no route to host";
+		return;
+	case GREETING_421:
+	case GREETING_421_RATE:
+		r->connected = true;
+		r->greeting_code = 421;
+		r->stop_code = 421;
+		r->stop_state = PS_GREETING;
+		r->fail = FAIL_REJECTED;
+		r->error = "the server answered 421";
+		if (d->shape == GREETING_421_RATE) {
+			strcpy(r->stop_enhanced, "4.7.0");
+			r->stop_text = "4.7.0 Too many connections from 192.0.2.9";
+		} else {
+			r->stop_text = "mail.test Service not available, closing transmission channel";
+		}
+		return;
 	default:
 		break;
 	}
@@ -193,6 +222,23 @@ static void build(struct port_result *r, const struct port_def *d)
 	if (d->mode == MODE_STARTTLS) {
 		if (d->shape == CLEAR_AUTH) {
 			caps(&r->caps_before, "250-mail.test\r\n250 AUTH PLAIN LOGIN\r\n");
+			return;
+		}
+		if (d->shape == CLEAR_ONLY) {
+			caps(&r->caps_before, "250-mail.test\r\n250 8BITMIME\r\n");
+			login_and_relay(r, d);
+			return;
+		}
+		if (d->shape == STARTTLS_454) {
+			caps(&r->caps_before, "250-mail.test\r\n250 STARTTLS\r\n");
+			r->starttls_offered = true;
+			r->starttls_code = 454;
+			strcpy(r->starttls_enhanced, "4.7.0");
+			r->starttls_text = "4.7.0 TLS not available due to local problem";
+			r->tls.attempted = true;
+			r->tls.error = "STARTTLS refused: 454 4.7.0 TLS not available due to "
+				       "local problem";
+			login_and_relay(r, d);
 			return;
 		}
 		caps(&r->caps_before, d->auth_before_tls
@@ -245,6 +291,54 @@ struct dcase {
 #define P(port_, mode_, ...) { .port = (port_), .mode = (mode_), .shape = __VA_ARGS__ }
 
 static const struct dcase cases[] = {
+	/* Each of these ids once, in the situation that gives it. */
+	{ .name = "port 25 unreachable while 587 works: information, and the port-25 block",
+	  .ports = { P(25, MODE_STARTTLS, UNREACHABLE), P(587, MODE_STARTTLS, SECURE) },
+	  .nports = 2, .status = STATUS_OK,
+	  .want = { { "port-unreachable", SEV_INFO, 25 }, { "port25-blocked", SEV_INFO, 0 },
+		    { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "port-timeout", "port-refused", "no-submission-path" },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "the only port unreachable: CRITICAL",
+	  .ports = { P(587, MODE_STARTTLS, UNREACHABLE) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "port-unreachable", SEV_CRITICAL, 587 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "port25-blocked" } },
+	{ .name = "421 greeting on 587 while 465 works: server-busy, a warning",
+	  .ports = { P(587, MODE_STARTTLS, GREETING_421), P(465, MODE_TLS, SECURE) },
+	  .nports = 2, .status = STATUS_WARNING,
+	  .want = { { "server-busy", SEV_WARNING, 587 }, { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "rate-limited", "starttls-missing", "greeting-refused" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS },
+	{ .name = "421 4.7.0 too many connections on the only port: rate-limited, not a missing feature",
+	  .ports = { P(587, MODE_STARTTLS, GREETING_421_RATE) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "rate-limited", SEV_CRITICAL, 587 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "server-busy", "starttls-missing", "auth-not-offered" } },
+	{ .name = "454 to STARTTLS on 587 while 465 works: starttls-failed, a warning",
+	  .ports = { P(587, MODE_STARTTLS, STARTTLS_454), P(465, MODE_TLS, SECURE) },
+	  .nports = 2, .status = STATUS_WARNING,
+	  .want = { { "starttls-failed", SEV_WARNING, 587 },
+		    { "implicit-tls-available", SEV_OK, 465 }, { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "starttls-missing", "tls-handshake-failed" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS },
+	{ .name = "454 to STARTTLS on the only port: starttls-failed, CRITICAL",
+	  .ports = { P(587, MODE_STARTTLS, STARTTLS_454) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "starttls-failed", SEV_CRITICAL, 587 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "starttls-missing" } },
+	{ .name = "MAIL answered 530 5.7.0 must issue STARTTLS on a port without it: tls-required",
+	  .ports = { P(587, MODE_STARTTLS, CLEAR_ONLY, .relay = RELAY_TLS_REQUIRED),
+		     P(465, MODE_TLS, SECURE) },
+	  .nports = 2, .status = STATUS_OK,
+	  .want = { { "tls-required", SEV_INFO, 587 }, { "starttls-missing", SEV_INFO, 587 },
+		    { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "auth-required", "open-relay" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS },
+
 	{ .name = "modern ISP: 587 STARTTLS and 465 TLS",
 	  .ports = { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) },
 	  .nports = 2, .status = STATUS_OK,
