@@ -1,14 +1,16 @@
 /*
  * config.h - what the user asked for, parsed from the command line.
  *
- * options_parse() is pure apart from reading files named by options
- * later on; it never touches the network, so it is unit-tested directly.
+ * options_parse() never touches the network or reads a file, so it is
+ * unit-tested directly; options_read_hosts() then reads the -f list, with
+ * the run's deadline.
  */
 #ifndef SMTPCHECK_CONFIG_H
 #define SMTPCHECK_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "range.h"
 #include "result.h"
@@ -36,7 +38,8 @@ struct config {
 	bool discover;            /* --domain without a host: find the servers */
 	bool reverse_dns;         /* look up PTR records of the addresses */
 	bool no_reverse_dns;      /* --no-reverse-dns */
-	double timeout;           /* seconds, whole run per host */
+	double timeout;           /* -t: seconds for the whole run; 0: no limit */
+	double host_timeout;      /* --host-timeout: seconds for each host */
 	const char *ca_file;
 	struct range cert_warn, cert_crit;   /* days left; default below 30 / 7 */
 	struct range warn_time, crit_time;   /* seconds; unset by default */
@@ -72,11 +75,25 @@ struct config {
 enum options_result {
 	OPTIONS_RUN,      /* go on and probe */
 	OPTIONS_EXIT_OK,  /* --help or --version was printed */
-	OPTIONS_USAGE     /* bad usage: message in err, exit UNKNOWN */
+	OPTIONS_USAGE,    /* bad usage: message in err, exit UNKNOWN */
+	OPTIONS_FAILED    /* cannot go on, not a usage error (the deadline
+			   * passed while the -f list was read): message in
+			   * err, exit UNKNOWN */
 };
 
 enum options_result options_parse(int argc, char **argv, struct config *cfg,
 				  struct buf *err);
+
+/*
+ * After options_parse() gave OPTIONS_RUN: read the -f list, if one was
+ * given, and check what depends on the number of hosts. Reading waits at
+ * most until deadline_us on the monotonic clock (0: no limit), so a FIFO
+ * or a terminal that never sends the list cannot hold the run past -t.
+ * Returns OPTIONS_RUN, OPTIONS_USAGE (a bad entry, no host) or
+ * OPTIONS_FAILED (cannot read, or the deadline came first).
+ */
+enum options_result options_read_hosts(struct config *cfg, uint64_t deadline_us,
+				       struct buf *err);
 void config_free(struct config *cfg);
 
 /* Parse "25,465/tls,587/starttls". Returns false with a message in err. */

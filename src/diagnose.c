@@ -41,6 +41,20 @@ const char *status_name(enum status s)
 	return names[s];
 }
 
+int status_rank(enum status s)
+{
+	static const int rank[] = {
+		[STATUS_OK] = 0, [STATUS_WARNING] = 1, [STATUS_UNKNOWN] = 2,
+		[STATUS_CRITICAL] = 3,
+	};
+	return rank[s];
+}
+
+enum status status_worse(enum status a, enum status b)
+{
+	return status_rank(b) > status_rank(a) ? b : a;
+}
+
 const char *security_name(enum security s)
 {
 	static const char *const names[] = { "tls", "starttls", "none" };
@@ -117,8 +131,7 @@ static bool broke_off(const struct port_result *r)
 {
 	if (r->fail != FAIL_TIMEOUT && r->fail != FAIL_CLOSED && r->fail != FAIL_RESET)
 		return false;
-	return r->fail_state != PS_QUIT && r->fail_state != PS_RSET &&
-	       r->fail_state != PS_DONE;
+	return r->fail_state != PS_RSET && r->fail_state != PS_DONE;
 }
 
 static enum path classify(const struct port_result *r, bool credentials)
@@ -1407,6 +1420,14 @@ void diagnose(const struct host_result *h, const struct diag_params *p,
 {
 	memset(d, 0, sizeof *d);
 	struct ctx c = { .h = h, .p = p, .a = a, .d = d, .credentials = p->credentials };
+	if (h->not_probed) {
+		/* Nothing was measured: the state is "could not check". */
+		emit(&c, "not-probed", SEV_INFO, NULL, "%s",
+		     h->not_probed_why ? h->not_probed_why : "not probed");
+		d->status = STATUS_UNKNOWN;
+		d->summary = arena_printf(a, "%s: %s", h->name, d->findings[0].message);
+		return;
+	}
 	c.path = arena_alloc(a, (h->nports ? h->nports : 1) * sizeof *c.path);
 	for (size_t i = 0; i < h->nports; i++) {
 		c.path[i] = classify(&h->ports[i], c.credentials);

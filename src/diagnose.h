@@ -92,6 +92,16 @@ void diagnosis_free(struct diagnosis *d);
 
 const char *severity_name(enum severity s);
 const char *status_name(enum status s);
+
+/*
+ * The worse of two states, for a run of several hosts: CRITICAL, then
+ * UNKNOWN, then WARNING, then OK. A known outage outweighs a host that
+ * could not be checked; a host that could not be checked outweighs a
+ * warning, which would otherwise hide it.
+ */
+enum status status_worse(enum status a, enum status b);
+/* Its order: 0 for OK up to 3 for CRITICAL. */
+int status_rank(enum status s);
 const char *security_name(enum security s);
 
 /* The plain-words meaning of a finding id; NULL if the id is unknown. */

@@ -405,10 +405,11 @@ void explain(const char *input, struct arena *a, struct explanation *e)
 	if (find_reply(input, &f)) {
 		e->code = f.code;
 		e->code_inferred = f.inferred;
-		memcpy(e->enhanced, f.enhanced, sizeof e->enhanced);
 		e->reply_text = reply_lines_text(input, &f, a);
+		/* qmail puts it at the end, "(#5.7.1)": the report shows it too. */
 		if (!f.enhanced[0] && !f.inferred)
 			reply_find_enhanced(e->reply_text, f.code, f.enhanced);
+		memcpy(e->enhanced, f.enhanced, sizeof e->enhanced);
 		const struct reply_rule *r = interpret_reply(ctx, f.code, f.enhanced, e->reply_text);
 		if (f.code == 550 && !f.inferred && !f.enhanced[0] && blank(e->reply_text) &&
 		    !e->client_code)

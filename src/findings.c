@@ -11,6 +11,10 @@
 #define ADVICE(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 const struct finding_info finding_catalogue[] = {
+	/* The run */
+	{ "not-probed", "The host was not probed: the run's deadline (-t) passed before its turn came.",
+	  ADVICE("Give the run more time (-t), probe more hosts at once (-j), or give each "
+		 "host less (--host-timeout)."), true },
 	/* DNS */
 	{ "dns-nxdomain", "The server name does not exist in DNS.",
 	  ADVICE("Check the spelling of the server name in the mail program; "

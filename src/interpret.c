@@ -65,6 +65,13 @@ const struct reply_rule reply_rules[] = {
 
 	/* Encryption. */
 	{ CTX_STARTTLS, 454, 454, NULL, NULL, "starttls-failed", "TLS is temporarily unavailable on the server" },
+	/* The same 454 pasted without its command (--explain): the words
+	 * say TLS (Postfix, Sendmail, Exim). */
+	{ CTX_UNKNOWN, 454, 454, NULL, "tls not available", "starttls-failed", "TLS is temporarily unavailable on the server" },
+	{ CTX_UNKNOWN, 454, 454, NULL, "tls currently unavailable", "starttls-failed", "TLS is temporarily unavailable on the server" },
+	{ CTX_UNKNOWN, 454, 454, NULL, "tls is not available", "starttls-failed", "TLS is temporarily unavailable on the server" },
+	{ CTX_UNKNOWN, 454, 454, NULL, "tls unavailable", "starttls-failed", "TLS is temporarily unavailable on the server" },
+	{ CTX_UNKNOWN, 454, 454, NULL, "starttls", "starttls-failed", "TLS is temporarily unavailable on the server" },
 	{ ANY, 530, 530, NULL, "starttls", "tls-required", "the server wants STARTTLS before this command" },
 	{ ANY, 530, 599, "5.7.10", NULL, "tls-required", "encryption is needed for this" },
 	{ ANY, 530, 599, "5.7.11", NULL, "tls-required", "this authentication method needs an encrypted connection" },

@@ -25,11 +25,25 @@
 #include "secret.h"
 #include "util.h"
 
+/* A host's text report, kept until the run's own status line is known. */
+struct held_report {
+	size_t index;              /* position in the list of hosts */
+	struct host_status st;
+	struct buf text;
+};
+
 struct output {
 	const struct config *cfg;
 	struct report_advice advice;
 	enum status worst;
 	size_t reported;
+	/*
+	 * Text with several hosts: the first line must speak for the run, so
+	 * the reports wait for the last host. JSON lines go out as each host
+	 * is done.
+	 */
+	bool hold;
+	struct held_report *held;
 };
 
 static void write_out(const struct buf *b)
@@ -62,18 +76,54 @@ static void report_host(void *arg, const struct host_result *h)
 	} else if (cfg->prometheus) {
 		report_prometheus(h, &d, o->reported == 0, &out);
 	} else {
-		if (o->reported > 0 && !cfg->brief)
-			buf_putc(&out, '\n');
 		report_text(cfg, h, &d, &o->advice, &out);
 	}
-	write_out(&out);
-	buf_free(&out);
+	if (o->hold) {
+		struct held_report *r = &o->held[o->reported];
+		r->index = h->index;
+		r->st.name = xstrdup(h->name);
+		r->st.status = d.status;
+		r->text = out;
+	} else {
+		write_out(&out);
+		buf_free(&out);
+	}
 
-	if (d.status > o->worst)
-		o->worst = d.status;
+	o->worst = status_worse(o->worst, d.status);
 	o->reported++;
 	diagnosis_free(&d);
 	arena_free(&a);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	const struct held_report *x = a, *y = b;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The run's status line, then every host's report in the order given. */
+static void write_held(struct output *o)
+{
+	qsort(o->held, o->reported, sizeof *o->held, by_index);
+	struct host_status *st = xcalloc(o->reported ? o->reported : 1, sizeof *st);
+	for (size_t i = 0; i < o->reported; i++)
+		st[i] = o->held[i].st;
+	struct buf out;
+	buf_init(&out);
+	report_run_status_line(st, o->reported, &out);
+	buf_putc(&out, '\n');
+	write_out(&out);
+	buf_free(&out);
+	for (size_t i = 0; i < o->reported; i++) {
+		if (!o->cfg->brief)
+			fputc('\n', stdout);
+		write_out(&o->held[i].text);
+		buf_free(&o->held[i].text);
+		free((char *)o->held[i].st.name);
+	}
+	free(st);
+	free(o->held);
+	o->held = NULL;
 }
 
 static bool json_wanted;
@@ -138,6 +188,8 @@ static char *alternate_user(const struct config *cfg)
 
 int main(int argc, char **argv)
 {
+	/* -t counts from here: start-up (CAs, the -f list) is part of the run. */
+	uint64_t started_us = now_us();
 	struct config cfg;
 	struct buf err;
 	buf_init(&err);
@@ -163,6 +215,12 @@ int main(int argc, char **argv)
 		return 0;
 	case OPTIONS_USAGE: {
 		int rc = unknown(buf_cstr(&err), true);
+		config_free(&cfg);
+		buf_free(&err);
+		return rc;
+	}
+	case OPTIONS_FAILED: {
+		int rc = unknown(buf_cstr(&err), false);
 		config_free(&cfg);
 		buf_free(&err);
 		return rc;
@@ -227,6 +285,16 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
+	uint64_t deadline_us = cfg.timeout > 0 ? started_us + (uint64_t)(cfg.timeout * 1e6) : 0;
+	enum options_result listed = options_read_hosts(&cfg, deadline_us, &err);
+	if (listed != OPTIONS_RUN) {
+		kb_free(&kb);
+		int rc = unknown(buf_cstr(&err), listed == OPTIONS_USAGE);
+		config_free(&cfg);
+		buf_free(&err);
+		return rc;
+	}
+
 	/*
 	 * USER@DOMAIN without -u: that address is the user name. Its login is
 	 * tested when a password is at hand (SMTPCHECK_PASSWORD or
@@ -240,7 +308,11 @@ int main(int argc, char **argv)
 	struct secret password = { 0 };
 	if (!cfg.user)
 		secret_drop_env();  /* no login: the copy goes now */
-	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, cfg.timeout,
+	uint64_t asked_us = now_us();
+	/* A password file (a pipe, perhaps) is waited for within the deadline. */
+	double file_wait_s = !deadline_us ? cfg.host_timeout
+			     : deadline_us > asked_us ? (double)(deadline_us - asked_us) / 1e6 : 0;
+	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, file_wait_s,
 				   &err) != 0) {
 		kb_free(&kb);
 		int rc = unknown(buf_cstr(&err), false);
@@ -248,6 +320,9 @@ int main(int argc, char **argv)
 		buf_free(&err);
 		return rc;
 	}
+	/* Time a person spends typing the password is not the servers' time. */
+	if (deadline_us && password.source && !strcmp(password.source, "terminal"))
+		deadline_us += now_us() - asked_us;
 	char *alt_user = cfg.user ? alternate_user(&cfg) : NULL;
 	char *sender = envelope_sender_for(cfg.mail_from,
 					   cfg.user ? cfg.user : cfg.address_user, cfg.domain);
@@ -275,7 +350,13 @@ int main(int argc, char **argv)
 
 	struct output o = { .cfg = &cfg, .worst = STATUS_OK,
 			    .advice = { .kb = &kb, .client = client } };
-	int rc = run_hosts(&cfg, &opts, report_host, &o, &err);
+	o.hold = cfg.nhosts > 1 && !cfg.json && !cfg.prometheus;
+	if (o.hold)
+		o.held = xcalloc(cfg.nhosts, sizeof *o.held);
+	int rc = run_hosts(&cfg, &opts, deadline_us, report_host, &o, &err);
+	if (o.hold && o.reported)
+		write_held(&o);
+	free(o.held);
 	secret_wipe(&password);
 	free(alt_user);
 	free(sender);

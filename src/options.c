@@ -13,8 +13,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,10 @@ static const char usage_text[] =
 "  -j, --jobs N            probe at most N hosts at once (default 50)\n"
 "      --connect ADDR      connect to ADDR instead of resolving HOST; HOST\n"
 "                          is still used for SNI and the certificate check\n"
-"  -t, --timeout SEC       hard deadline for the whole run (default 15)\n"
+"  -t, --timeout SEC       hard deadline for the whole run, every host and\n"
+"                          reading -f included (default 15; with -f: none)\n"
+"      --host-timeout SEC  deadline for each host (default: the -t value, or\n"
+"                          15 with -f and no -t)\n"
 "      --no-reverse-dns    do not look up the PTR records of the addresses\n"
 "      --ca-file FILE      trust the CAs in FILE (default: system store)\n"
 "  -D, --certificate-days W[,C]\n"
@@ -121,6 +126,7 @@ enum {
 	OPT_LIST_FINDINGS,
 	OPT_INJECTION_TEST,
 	OPT_NO_REVERSE_DNS,
+	OPT_HOST_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -129,6 +135,7 @@ static const struct option long_options[] = {
 	{ "file", required_argument, NULL, 'f' },
 	{ "connect", required_argument, NULL, OPT_CONNECT },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "host-timeout", required_argument, NULL, OPT_HOST_TIMEOUT },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "certificate-days", required_argument, NULL, 'D' },
 	{ "warning", required_argument, NULL, 'w' },
@@ -359,47 +366,165 @@ static void add_host(struct config *cfg, const char *h)
 }
 
 /* -f: one host per line; blank lines and # comments are skipped. */
-static bool read_hosts_file(struct config *cfg, const char *path, struct buf *err)
+#define HOSTS_LINE_MAX 1024
+#define HOSTS_ERRORS_SHOWN 5
+
+/* One line of the list (without its newline); false with a reason in why. */
+static bool hosts_line(struct config *cfg, char *line, struct buf *why)
 {
-	FILE *f = !strcmp(path, "-") ? stdin : fopen(path, "r");
-	if (!f) {
-		buf_printf(err, "--file: cannot open %s: %s", path, strerror(errno));
+	char *hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	char *s = line + strspn(line, " \t\r");
+	size_t n = strcspn(s, " \t\r");
+	if (n == 0)
+		return true;
+	if (s[n + strspn(s + n, " \t\r")]) {
+		buf_puts(why, "one host per line");
 		return false;
 	}
-	char line[1024];
-	long lineno = 0;
-	bool ok = true;
-	while (ok && fgets(line, sizeof line, f)) {
-		lineno++;
-		char *hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
-		char *s = line;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		size_t n = strcspn(s, " \t\r\n");
-		if (n == 0)
+	s[n] = '\0';
+	if (!valid_host(s, why))
+		return false;
+	add_host(cfg, s);
+	return true;
+}
+
+/*
+ * The whole list, then its lines. Reading polls with the deadline: a FIFO
+ * whose writer never comes, or a terminal, must not hold the run. A FIFO
+ * is opened without blocking for the same reason; poll() reports it only
+ * once a writer has written or gone.
+ */
+static enum options_result read_hosts_file(struct config *cfg, const char *path,
+					   uint64_t deadline_us, struct buf *err)
+{
+	bool is_stdin = !strcmp(path, "-");
+	const char *shown = is_stdin ? "standard input" : path;
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		buf_printf(err, "--file: cannot open %s: %s", path, strerror(errno));
+		return OPTIONS_FAILED;
+	}
+	struct buf text;
+	buf_init(&text);
+	enum options_result rc = OPTIONS_RUN;
+	for (;;) {
+		int wait_ms = -1;
+		if (deadline_us) {
+			uint64_t now = now_us();
+			wait_ms = now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
+		}
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int ready = poll(&pfd, 1, wait_ms);
+		if (ready < 0 && errno == EINTR)
 			continue;
-		char *rest = s + n + strspn(s + n, " \t\r\n");
-		if (*rest) {
-			buf_printf(err, "--file: %s line %ld: one host per line", path, lineno);
-			ok = false;
+		if (ready < 0) {
+			buf_printf(err, "--file: cannot read %s: %s", shown, strerror(errno));
+			rc = OPTIONS_FAILED;
 			break;
 		}
-		s[n] = '\0';
+		if (ready == 0) {
+			size_t lines = 0;
+			for (size_t i = 0; i < text.len; i++)
+				lines += text.data[i] == '\n';
+			buf_printf(err, "--file: %s had not ended when the run's deadline of %g s "
+				   "passed (%zu line%s read); nothing was probed", shown,
+				   cfg->timeout, lines, lines == 1 ? "" : "s");
+			rc = OPTIONS_FAILED;
+			break;
+		}
+		char chunk[4096];
+		ssize_t got = read(fd, chunk, sizeof chunk);
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (got < 0) {
+			buf_printf(err, "--file: cannot read %s: %s", shown, strerror(errno));
+			rc = OPTIONS_FAILED;
+			break;
+		}
+		if (got == 0)
+			break;
+		buf_append(&text, chunk, (size_t)got);
+	}
+	if (!is_stdin)
+		close(fd);
+	if (rc != OPTIONS_RUN) {
+		buf_free(&text);
+		return rc;
+	}
+
+	/* Every bad line is counted; the first few are named. */
+	size_t bad = 0;
+	long lineno = 0;
+	char *p = text.len ? text.data : NULL;
+	char *end = p ? p + text.len : NULL;
+	while (p && p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *stop = nl ? nl : end;
+		lineno++;
 		struct buf why;
 		buf_init(&why);
-		if (!valid_host(s, &why)) {
-			buf_printf(err, "--file: %s line %ld: %s", path, lineno, buf_cstr(&why));
-			ok = false;
-		} else {
-			add_host(cfg, s);
+		if (memchr(p, '\0', (size_t)(stop - p)))
+			buf_puts(&why, "a NUL byte (is this a text file?)");
+		else if (stop - p > HOSTS_LINE_MAX)
+			buf_printf(&why, "longer than %d characters", HOSTS_LINE_MAX);
+		if (!why.len) {
+			*stop = '\0';
+			hosts_line(cfg, p, &why);
+		}
+		if (why.len) {
+			if (bad++ < HOSTS_ERRORS_SHOWN)
+				buf_printf(err, "%s%s%sline %ld: %s",
+					   bad == 1 ? "--file: " : "; ", bad == 1 ? shown : "",
+					   bad == 1 ? " " : "", lineno, buf_cstr(&why));
 		}
 		buf_free(&why);
+		p = stop + 1;
 	}
-	if (f != stdin)
-		fclose(f);
-	return ok;
+	buf_free(&text);
+	if (bad > HOSTS_ERRORS_SHOWN)
+		buf_printf(err, "; %zu more bad lines", bad - HOSTS_ERRORS_SHOWN);
+	return bad ? OPTIONS_USAGE : OPTIONS_RUN;
+}
+
+/* What depends on the hosts: known after -f is read. */
+static bool hosts_checks(struct config *cfg, struct buf *err)
+{
+	/* USER@DOMAIN: the address is the user name unless -u says otherwise. */
+	if (!cfg->user && cfg->nhosts == 1 && strchr(cfg->hosts[0], '@'))
+		cfg->address_user = cfg->hosts[0];
+	if (cfg->password_file && !cfg->user && !cfg->address_user) {
+		buf_puts(err, "--password-file needs --user (or one USER@DOMAIN)");
+		return false;
+	}
+	if (cfg->nhosts == 0) {
+		buf_printf(err, "--file: no host in %s",
+			   !cfg->hosts_file ? "the command line"
+			   : !strcmp(cfg->hosts_file, "-") ? "standard input" : cfg->hosts_file);
+		return false;
+	}
+	if (cfg->prometheus && cfg->nhosts > 1) {
+		buf_puts(err, "--prometheus takes one host (write one file per host for the "
+			 "textfile collector)");
+		return false;
+	}
+	if (cfg->connect_addr && cfg->nhosts > 1) {
+		buf_puts(err, "--connect takes one host");
+		return false;
+	}
+	return true;
+}
+
+enum options_result options_read_hosts(struct config *cfg, uint64_t deadline_us,
+				       struct buf *err)
+{
+	if (!cfg->hosts_file)
+		return OPTIONS_RUN;
+	enum options_result rc = read_hosts_file(cfg, cfg->hosts_file, deadline_us, err);
+	if (rc != OPTIONS_RUN)
+		return rc;
+	return hosts_checks(cfg, err) ? OPTIONS_RUN : OPTIONS_USAGE;
 }
 
 static bool plain_number(const char *s)
@@ -444,7 +569,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->family = AF_UNSPEC;
-	cfg->timeout = 15;
+	cfg->timeout = -1;        /* not given: decided once -f is known */
 	range_below(30, &cfg->cert_warn);
 	range_below(7, &cfg->cert_crit);
 	cfg->relay_test = true;
@@ -489,9 +614,12 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			break;
 		}
 		case 't':
-			if (!parse_seconds(optarg, 0.1, 3600, &cfg->timeout)) {
-				buf_printf(err, "--timeout: '%s' is not a number of seconds "
-					   "between 0.1 and 3600", optarg);
+		case OPT_HOST_TIMEOUT:
+			if (!parse_seconds(optarg, 0.1, 3600,
+					   c == 't' ? &cfg->timeout : &cfg->host_timeout)) {
+				buf_printf(err, "--%s: '%s' is not a number of seconds "
+					   "between 0.1 and 3600",
+					   c == 't' ? "timeout" : "host-timeout", optarg);
 				return OPTIONS_USAGE;
 			}
 			break;
@@ -650,6 +778,16 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 		}
 	}
 
+	/*
+	 * -t bounds the whole run. A list from -f has no whole-run limit
+	 * unless -t is given (a thousand hosts need more than 15 s), only the
+	 * limit of each host.
+	 */
+	if (cfg->timeout < 0)
+		cfg->timeout = cfg->hosts_file ? 0 : 15;
+	if (!cfg->host_timeout)
+		cfg->host_timeout = cfg->timeout ? cfg->timeout : 15;
+
 	if (cfg->list_clients || cfg->list_findings) {
 		show_args(cfg, argc, argv);
 		return OPTIONS_RUN;
@@ -686,28 +824,9 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			return OPTIONS_USAGE;
 		add_host(cfg, argv[i]);
 	}
-	if (cfg->hosts_file && !read_hosts_file(cfg, cfg->hosts_file, err))
+	/* With -f the checks that count hosts wait for the list. */
+	if (!cfg->hosts_file && !hosts_checks(cfg, err))
 		return OPTIONS_USAGE;
-	/* USER@DOMAIN: the address is the user name unless -u says otherwise. */
-	if (!cfg->user && cfg->nhosts == 1 && strchr(cfg->hosts[0], '@'))
-		cfg->address_user = cfg->hosts[0];
-	if (cfg->password_file && !cfg->user && !cfg->address_user) {
-		buf_puts(err, "--password-file needs --user (or one USER@DOMAIN)");
-		return OPTIONS_USAGE;
-	}
-	if (cfg->nhosts == 0) {
-		buf_printf(err, "%s: no host in the file", cfg->hosts_file);
-		return OPTIONS_USAGE;
-	}
-	if (cfg->prometheus && cfg->nhosts > 1) {
-		buf_puts(err, "--prometheus takes one host (write one file per host for the "
-			 "textfile collector)");
-		return OPTIONS_USAGE;
-	}
-	if (cfg->connect_addr && cfg->nhosts > 1) {
-		buf_puts(err, "--connect takes one host");
-		return OPTIONS_USAGE;
-	}
 	if (cfg->connect_addr) {
 		int family = AF_UNSPEC;
 		is_ip(cfg->connect_addr, &family);

@@ -37,7 +37,6 @@ const struct state_info probe_states[PS_COUNT] = {
 	[PS_RSET] = { "RSET", "waiting for the reply to RSET", PH_RCPT },
 	[PS_INJECT_CHECK] = { "INJECT-CHECK", "waiting for the replies under TLS "
 			      "(injection test)", PH_EHLO_TLS },
-	[PS_QUIT] = { "QUIT", "closing the session", PH_QUIT },
 	[PS_DONE] = { "DONE", "finished", PH_COUNT },
 };
 
@@ -151,21 +150,29 @@ static void append(char *dst, bool first, const char *s)
 	snprintf(dst + n, PROBE_LINE_MAX - n, "%s", s);
 }
 
-/* Send a command with the next group; st waits for its reply. */
-static void push(struct probe *p, enum probe_state st, const char *line,
-		 const char *shown, bool secret)
+static void push_line(struct probe *p, const char *line, const char *shown, bool secret)
 {
 	struct probe_action *a = p->act;
 	append(a->line, a->ncmds == 0, line);
 	append(a->shown, a->ncmds == 0, shown ? shown : line);
 	a->ncmds++;
 	a->secret |= secret;
-	if (st == PS_QUIT) {
-		p->quit_sent = true;
-		return;
-	}
+}
+
+/* Send a command with the next group; st waits for its reply. */
+static void push(struct probe *p, enum probe_state st, const char *line,
+		 const char *shown, bool secret)
+{
+	push_line(p, line, shown, secret);
 	if (p->npending < PROBE_MAX_PENDING)
 		p->pending[p->npending++] = st;
+}
+
+/* QUIT ends the group, and no state waits for its 221 (Exim's comes late). */
+static void push_quit(struct probe *p)
+{
+	push_line(p, "QUIT", NULL, false);
+	p->quit_sent = true;
 }
 
 static enum probe_state pop(struct probe *p)
@@ -188,7 +195,7 @@ static void quit(struct probe *p)
 {
 	p->npending = 0;
 	if (!p->quit_sent)
-		push(p, PS_QUIT, "QUIT", NULL, false);
+		push_quit(p);
 	p->step = STEP_END;
 }
 
@@ -417,7 +424,7 @@ static void advance(struct probe *p)
 		case STEP_QUIT:
 			p->step = STEP_END;
 			if (!p->quit_sent)
-				push(p, PS_QUIT, "QUIT", NULL, false);
+				push_quit(p);
 			return;
 		case STEP_END:
 			return;
@@ -906,8 +913,7 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 		}
 		break;
 
-	case PS_QUIT:
-	case PS_DONE:
+	case PS_DONE:           /* not reached: probe_event() returned first */
 	case PS_COUNT:
 		return;
 	}

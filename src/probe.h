@@ -42,8 +42,9 @@ enum probe_state {
 	PS_RCPT,
 	PS_RSET,
 	PS_INJECT_CHECK,          /* --injection-test: QUIT after the upgrade */
-	PS_QUIT,
-	PS_DONE,
+	PS_DONE,                  /* QUIT sent (its 221 is never waited for, but
+				   * for the injection test's), or closed; every
+				   * later event is ignored */
 	PS_COUNT
 };
 

@@ -30,6 +30,19 @@ void report_error_json(const char *message, struct buf *out);
 void report_status_line(const struct config *cfg, const struct host_result *h,
 			const struct diagnosis *d, struct buf *out);
 
+/* A host of a run of several, for the run's own status line. */
+struct host_status {
+	const char *name;
+	enum status status;
+};
+
+/*
+ * With several hosts the first line speaks for the run: the worst state
+ * (status_worse), how many hosts are in each state, the hosts that are not
+ * OK named (a few per state), perfdata with the counts. No newline.
+ */
+void report_run_status_line(const struct host_status *hosts, size_t n, struct buf *out);
+
 /* The whole text report, status line first. */
 void report_text(const struct config *cfg, const struct host_result *h,
 		 const struct diagnosis *d, const struct report_advice *ra,

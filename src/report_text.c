@@ -249,6 +249,49 @@ void report_status_line(const struct config *cfg, const struct host_result *h,
 	}
 }
 
+#define RUN_NAMES_SHOWN 3
+
+void report_run_status_line(const struct host_status *hosts, size_t n, struct buf *out)
+{
+	/* The states from the worst down, as status_worse() ranks them. */
+	static const enum status order[] = {
+		STATUS_CRITICAL, STATUS_UNKNOWN, STATUS_WARNING, STATUS_OK,
+	};
+	enum status worst = STATUS_OK;
+	size_t count[4] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		worst = status_worse(worst, hosts[i].status);
+		count[hosts[i].status]++;
+	}
+	buf_printf(out, "SMTPCHECK %s - %zu hosts:", status_name(worst), n);
+	bool first = true;
+	for (size_t k = 0; k < ARRAY_LEN(order); k++) {
+		enum status st = order[k];
+		if (!count[st])
+			continue;
+		buf_printf(out, "%s %zu %s", first ? "" : ",", count[st], status_name(st));
+		first = false;
+		if (st == STATUS_OK)
+			continue;
+		size_t shown = 0;
+		for (size_t i = 0; i < n && shown < RUN_NAMES_SHOWN; i++) {
+			if (hosts[i].status != st)
+				continue;
+			buf_puts(out, shown ? ", " : " (");
+			/* A name from -f is checked, but keep the line safe anyway. */
+			for (const char *p = hosts[i].name; *p; p++)
+				buf_putc(out, (*p == '|' || *p == '\n' || *p == '\r') ? ' ' : *p);
+			shown++;
+		}
+		if (count[st] > shown)
+			buf_printf(out, " and %zu more", count[st] - shown);
+		buf_putc(out, ')');
+	}
+	buf_printf(out, " | 'hosts'=%zu;;;0; 'hosts_ok'=%zu;;;0; 'hosts_warning'=%zu;;;0; "
+		   "'hosts_critical'=%zu;;;0; 'hosts_unknown'=%zu;;;0;", n, count[STATUS_OK],
+		   count[STATUS_WARNING], count[STATUS_CRITICAL], count[STATUS_UNKNOWN]);
+}
+
 /* ---- the long output ---- */
 
 static void header(const struct config *cfg, const struct host_result *h, struct buf *out)
@@ -293,6 +336,8 @@ static void header(const struct config *cfg, const struct host_result *h, struct
 		for (size_t i = 0; i < h->nmx_not_probed; i++)
 			fieldf(out, "", "%s (MX): not probed: %s", h->mx_not_probed[i].name,
 			       h->mx_not_probed[i].why);
+	} else if (h->not_probed) {
+		fieldf(out, "host", "%s (not probed)", h->name);
 	} else if (h->dns_ok) {
 		fieldf(out, "host", "%s (%s)%s", h->name, buf_cstr(&addrs),
 		       cfg->connect_addr ? ", address given with --connect" : "");
@@ -936,6 +981,10 @@ void report_text(const struct config *cfg, const struct host_result *h,
 	use_color = cfg->color;
 	use_symbols = cfg->color && cfg->utf8;
 	header(cfg, h, out);
+	if (h->not_probed) {
+		findings(d, out);
+		return;
+	}
 	dns_section(cfg, h, out);
 	port_table(h, out);
 	for (size_t i = 0; i < h->nports; i++)

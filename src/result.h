@@ -305,6 +305,7 @@ struct ptr_result {
 /* What was learnt about one host: its addresses and every port tried. */
 struct host_result {
 	char *name;                    /* as given on the command line */
+	size_t index;                  /* its place among the hosts given */
 	bool discovery;                /* a mail domain: servers found in DNS */
 	char *domain;
 	bool guessed;                  /* no SRV: the servers are a guess */
@@ -330,6 +331,8 @@ struct host_result {
 	size_t nports;
 	uint64_t elapsed_us;
 	long long started_unix;        /* wall clock, for the report header */
+	bool not_probed;               /* the run's deadline came before its turn */
+	char *not_probed_why;
 };
 
 void port_result_free(struct port_result *r);

@@ -11,12 +11,15 @@
  * and port as soon as its addresses are known; the reverse DNS of every
  * address is looked up alongside, for information.
  *
- * The host's deadline (-t) starts with the host; when it fires, lookups
- * under way are abandoned and every session still open is told
- * EV_TIMEOUT, so the report is out within milliseconds of the deadline
- * whatever the servers do. Finishing a host happens from a zero-delay
- * timer, never inside a callback. A host's memory lives until its report
- * is written and the last of its lookups has called back.
+ * Two deadlines bound a host: its own (--host-timeout, from the moment it
+ * starts) and the run's (-t, counted by main from the process's start), the
+ * earlier wins. When it fires, lookups under way are abandoned and every
+ * session still open is told EV_TIMEOUT, so the report is out within
+ * milliseconds of the deadline whatever the servers do. Hosts still
+ * waiting for a slot (-j) when the run's deadline has passed are not
+ * started: each is reported as not probed. Finishing a host happens from
+ * a zero-delay timer, never inside a callback. A host's memory lives until
+ * its report is written and the last of its lookups has called back.
  */
 #include "run.h"
 
@@ -75,6 +78,8 @@ struct host {
 	struct dns_answer *srv_tls, *srv_starttls, *mx;
 	struct loop_timer deadline, finisher;
 	uint64_t started_us;
+	double limit_s;                /* the deadline that applies, in seconds */
+	bool limit_is_run;             /* it is the run's (-t), not the host's */
 	bool started, done, reported;
 };
 
@@ -88,6 +93,8 @@ struct run {
 	struct host *hosts;
 	size_t nhosts, started, finished;
 	size_t jobs;               /* hosts probed at once (-j) */
+	uint64_t deadline_us;      /* the run's (-t), monotonic; 0: none */
+	bool expired;              /* the run's deadline has passed */
 	bool show_progress;
 	run_report_fn report;
 	void *report_arg;
@@ -97,17 +104,25 @@ struct run {
 static void start_next(struct run *run);
 static void check_done(struct host *h);
 
-/* "[  12/1000 done, 200 running]" on stderr when it is a terminal. */
+/*
+ * "[12/1000 done, 200 running]" on stderr when it is a terminal, rewritten
+ * in place. It is wiped before a report is written, in case stdout is the
+ * same terminal, and at the end.
+ */
 static void progress(struct run *run)
+{
+	if (!run->show_progress || run->finished == run->nhosts)
+		return;
+	fprintf(stderr, "\r[%zu/%zu done, %zu running]", run->finished, run->nhosts,
+		run->started - run->finished);
+	fflush(stderr);
+}
+
+static void progress_wipe(struct run *run)
 {
 	if (!run->show_progress)
 		return;
-	if (run->finished == run->nhosts) {
-		fputs("\r\033[K", stderr);
-		return;
-	}
-	fprintf(stderr, "\r[%zu/%zu done, %zu running]", run->finished, run->nhosts,
-		run->started - run->finished);
+	fputs("\r\033[K", stderr);
 	fflush(stderr);
 }
 
@@ -236,15 +251,16 @@ static void host_finish(void *arg)
 	gather_ports(h);
 	gather_addrs(h);
 	summarize_dns(h);
+	progress_wipe(run);
 	run->report(run->report_arg, &h->res);
 	host_result_free(&h->res);
 	h->reported = true;
 	host_release(h);
 	run->finished++;
-	progress(run);
 	/* A slot is free: the next host of the list (-j). */
 	if (run->started < run->nhosts)
 		start_next(run);
+	progress(run);
 }
 
 static void check_done(struct host *h)
@@ -289,6 +305,8 @@ static void session_done(void *arg, struct session *s)
 static void host_deadline(void *arg)
 {
 	struct host *h = arg;
+	if (h->limit_is_run)
+		h->run->expired = true;
 	if (h->discovery_waiting > 0 && !h->res.dns_error) {
 		/* Discovery never finished: name the questions left open. */
 		struct buf b;
@@ -304,9 +322,10 @@ static void host_deadline(void *arg)
 		h->res.dns_status = ARES_ETIMEOUT;
 		h->res.dns_error = arena_printf(&h->arena,
 			"asking DNS%s%s%s for the mail servers of %s: no answer to %s before the "
-			"deadline of %g s", h->res.resolvers ? " (" : "",
+			"%sdeadline of %g s", h->res.resolvers ? " (" : "",
 			h->res.resolvers ? h->res.resolvers : "", h->res.resolvers ? ")" : "",
-			h->res.domain, buf_cstr(&b), h->run->cfg->timeout);
+			h->res.domain, buf_cstr(&b), h->limit_is_run ? "run's " : "",
+			h->limit_s);
 		buf_free(&b);
 	}
 	h->discovery_waiting = 0;
@@ -318,7 +337,8 @@ static void host_deadline(void *arg)
 			sr->dns_status = ARES_ETIMEOUT;
 			sr->dns_error = arena_printf(&h->arena,
 				"looking up the addresses (A/AAAA) of %s: no answer before the "
-				"deadline of %g s", sr->name, h->run->cfg->timeout);
+				"%sdeadline of %g s", sr->name, h->limit_is_run ? "run's " : "",
+				h->limit_s);
 		}
 		sv->waiting = 0;
 		for (size_t i = 0; i < sv->nsessions; i++)
@@ -851,14 +871,21 @@ static void host_start(struct run *run, struct host *h, const char *name)
 	h->run = run;
 	h->started = true;
 	h->res.name = arena_strdup(&h->arena, name);
+	h->res.index = (size_t)(h - run->hosts);
 	if (run->resolvers.len)
 		h->res.resolvers = arena_strdup(&h->arena, buf_cstr(&run->resolvers));
 	h->res.started_unix = (long long)time(NULL);
 	h->started_us = now_us();
 	loop_timer_init(&h->deadline, host_deadline, h);
 	loop_timer_init(&h->finisher, host_finish, h);
-	loop_timer_arm(run->loop, &h->deadline,
-		       h->started_us + (uint64_t)(cfg->timeout * 1e6));
+	uint64_t deadline = h->started_us + (uint64_t)(cfg->host_timeout * 1e6);
+	h->limit_s = cfg->host_timeout;
+	if (run->deadline_us && run->deadline_us <= deadline) {
+		deadline = run->deadline_us;
+		h->limit_s = cfg->timeout;
+		h->limit_is_run = true;
+	}
+	loop_timer_arm(run->loop, &h->deadline, deadline);
 
 	const char *at = strrchr(name, '@');
 	/* Only a mail domain has several servers; thousands of hosts (-f) do not pay. */
@@ -879,10 +906,45 @@ static void host_start(struct run *run, struct host *h, const char *name)
 	check_done(h);
 }
 
+/*
+ * The run's deadline passed before the host's turn (-j): it is reported
+ * at once, as not probed, so every host given gets a result.
+ */
+static void host_not_probed(struct run *run, struct host *h, const char *name)
+{
+	h->run = run;
+	h->started = true;
+	h->done = true;
+	h->res.name = arena_strdup(&h->arena, name);
+	h->res.index = (size_t)(h - run->hosts);
+	h->res.started_unix = (long long)time(NULL);
+	h->res.dns_ok = true;
+	h->res.not_probed = true;
+	h->res.not_probed_why = arena_printf(&h->arena,
+		"not probed: the run's deadline of %g s (-t) passed before its turn",
+		run->cfg->timeout);
+	gather_ports(h);
+	progress_wipe(run);
+	run->report(run->report_arg, &h->res);
+	host_result_free(&h->res);
+	h->reported = true;
+	host_release(h);
+	run->finished++;
+}
+
 static void start_next(struct run *run)
 {
-	size_t i = run->started++;
-	host_start(run, &run->hosts[i], run->cfg->hosts[i]);
+	if (run->deadline_us && now_us() >= run->deadline_us)
+		run->expired = true;
+	if (!run->expired) {
+		size_t i = run->started++;
+		host_start(run, &run->hosts[i], run->cfg->hosts[i]);
+		return;
+	}
+	while (run->started < run->nhosts) {
+		size_t i = run->started++;
+		host_not_probed(run, &run->hosts[i], run->cfg->hosts[i]);
+	}
 }
 
 static bool run_done(void *arg)
@@ -891,12 +953,13 @@ static bool run_done(void *arg)
 	return run->finished == run->nhosts;
 }
 
-int run_hosts(const struct config *cfg, const struct probe_opts *opts,
+int run_hosts(const struct config *cfg, const struct probe_opts *opts, uint64_t deadline_us,
 	      run_report_fn report, void *arg, struct buf *err)
 {
 	struct run run;
 	memset(&run, 0, sizeof run);
 	run.cfg = cfg;
+	run.deadline_us = deadline_us;
 	run.report = report;
 	run.report_arg = arg;
 	run.loop = loop_new();

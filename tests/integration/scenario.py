@@ -17,7 +17,8 @@ import re
 import shlex
 
 TEST_KEYS = {"description", "args", "exit", "env", "stdin", "timeout", "expect",
-             "requires", "addr", "hosts", "backends", "dns"}
+             "requires", "addr", "hosts", "backends", "dns", "stderr-tty"}
+FILE_TYPES = {"regular", "fifo"}
 REQUIREMENTS = {"root", "ipv6", "real-ports"}
 # Who answers smtpcheck: tests/server/smtpserver.py playing the [server LABEL]
 # sections, or a real Postfix (scripts/postfix-lab) set up by the [postfix]
@@ -27,7 +28,20 @@ POSTFIX_KEYS = {"profile"}
 BACKEND_PREFIX = re.compile(r"^\[([^\]\s]*)\]\s+(.*)$")
 DEFAULT_TIMEOUT = 30.0
 MISSING = object()          # a JSON path that leads nowhere
-FIFO = object()             # a [file] that is a named pipe, never written
+
+
+class EscapedText(str):
+    """File content whose Python escapes are interpreted once its
+    placeholders are expanded (see file_bytes)."""
+
+
+def file_bytes(content, subst):
+    """The bytes of a [file] section: placeholders expanded, escapes
+    interpreted if asked for, a newline added."""
+    text = subst(content)
+    if isinstance(content, EscapedText):
+        return text.encode("utf-8").decode("unicode_escape").encode("latin-1") + b"\n"
+    return (text + "\n").encode("utf-8")
 
 
 class ScenarioError(Exception):
@@ -74,6 +88,12 @@ class Scenario:
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", item):
                 raise ScenarioError(f"[test] env: expected NAME=VALUE, got {item!r}")
         self.stdin = test.get("stdin")
+        # `stderr-tty = yes`: smtpcheck's stderr is a pseudo-terminal (what
+        # it writes there is still `stderr` for the expectations).
+        tty = test.get("stderr-tty", "no").strip()
+        if tty not in ("yes", "no"):
+            raise ScenarioError("[test] stderr-tty: yes or no")
+        self.stderr_tty = tty == "yes"
         try:
             self.timeout = float(test.get("timeout", DEFAULT_TIMEOUT))
         except ValueError:
@@ -95,19 +115,43 @@ class Scenario:
         self.dns = [l.strip() for l in test.get("dns", "").split("\n") if l.strip()]
         if self.dns and "root" not in self.requires:
             self.requires.append("root")
-        self.files = {}
+        # [file NAME]: written into {tmp} before the run. `type = fifo` makes
+        # a named pipe (see run-scenarios); `escapes = yes` interprets
+        # Python escapes in the content (\n for a blank line, \x23 for a
+        # '#' that would otherwise start a comment).
+        self.files = {}         # name -> content (text), a regular file
+        self.fifos = {}         # name -> (content or None, close-after or None)
         for section in cp.sections():
             kind, _, fname = section.partition(" ")
-            if kind == "file":
-                if not re.match(r"^[A-Za-z0-9_.-]+$", fname.strip()) or fname.startswith("."):
-                    raise ScenarioError(f"[{section}]: bad file name")
-                keys = dict(cp[section])
-                if set(keys) == {"fifo"} and keys["fifo"].strip() == "yes":
-                    self.files[fname.strip()] = FIFO   # a named pipe nobody writes
-                elif set(keys) != {"content"}:
-                    raise ScenarioError(f"[{section}]: one key, `content` or `fifo = yes`")
-                else:
-                    self.files[fname.strip()] = keys["content"]
+            if kind != "file":
+                continue
+            fname = fname.strip()
+            if not re.match(r"^[A-Za-z0-9_.-]+$", fname) or fname.startswith("."):
+                raise ScenarioError(f"[{section}]: bad file name")
+            keys = dict(cp[section])
+            ftype = keys.pop("type", "regular").strip()
+            if ftype not in FILE_TYPES:
+                raise ScenarioError(f"[{section}] type: regular or fifo")
+            escapes = keys.pop("escapes", "no").strip()
+            if escapes not in ("yes", "no"):
+                raise ScenarioError(f"[{section}] escapes: yes or no")
+            close_after = keys.pop("close-after", None) if ftype == "fifo" else None
+            if close_after is not None:
+                try:
+                    close_after = float(close_after)
+                except ValueError:
+                    raise ScenarioError(f"[{section}] close-after: seconds") from None
+            if set(keys) - {"content"} or (ftype == "regular" and "content" not in keys):
+                raise ScenarioError(f"[{section}]: the keys are `content`, `type`, `escapes`"
+                                    " and, for a fifo, `close-after` (content is required "
+                                    "for a regular file)")
+            content = keys.get("content")
+            if content is not None and escapes == "yes":
+                content = EscapedText(content)
+            if ftype == "fifo":
+                self.fifos[fname] = (content, close_after)
+            else:
+                self.files[fname] = content
         self.server_labels = [s.partition(" ")[2].strip() for s in cp.sections()
                               if s.startswith("server ") and s.strip() != "server *"]
         self.backends = [b for b in re.split(r"[\s,]+", test.get("backends", "scripted")) if b]
@@ -744,6 +788,7 @@ _PERF = (r"'[^'=]+'=" + _NUM + r"(?:s|ms|us|%|B|KB|MB|TB|c)?;(?:" + _RANGE + r")
 STATUS_LINE = re.compile(r"^SMTPCHECK (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]*[^|\n ]"
                          r"(?: \| " + _PERF + r"(?: " + _PERF + r")*)?$")
 STATUS_CODE = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
+STATE_RANK = ["OK", "WARNING", "UNKNOWN", "CRITICAL"]   # from best to worst
 
 HOST_KEYS = {"version", "host", "status", "exit_code", "summary", "error", "elapsed_ms",
              "addresses", "dns_error", "dns_ms", "ports", "findings", "recommendation",
@@ -943,18 +988,20 @@ def contract_checks(stdout, exit_code, args):
                          f"exit code {exit_code}"))
     lines = stdout.splitlines()
     if lines and lines[0].startswith("SMTPCHECK "):
+        # The first line speaks for the whole run, one host or several: a
+        # monitoring engine reads it and the exit code, nothing else.
         if not STATUS_LINE.match(lines[0]):
             failures.append(("contract: strict Nagios status line",
                              f"first line does not match: {lines[0][:300]!r}"))
         else:
             state = lines[0].split()[1]
-            if exit_code in (0, 1, 2, 3) and STATUS_CODE[state] != exit_code and \
-                    sum(1 for l in lines if l.startswith("SMTPCHECK ")) == 1:
+            if exit_code in (0, 1, 2, 3) and STATUS_CODE[state] != exit_code:
                 failures.append(("contract: status line matches the exit code",
                                  f"{state} but exit {exit_code}"))
     failures += width_checks(lines, args)
     if "--json" in args:
         docs = [l for l in lines if l.strip()]
+        states = []
         for n, line in enumerate(docs, 1):
             try:
                 doc = json.loads(line)
@@ -973,6 +1020,15 @@ def contract_checks(stdout, exit_code, args):
                 if problems:
                     failures.append(("contract: JSON fields of the product contract",
                                      "; ".join(problems[:8])))
+                if doc.get("status") in STATUS_CODE:
+                    states.append(doc["status"])
+        # Several hosts: the exit code is the worst state (CRITICAL, then
+        # UNKNOWN, then WARNING, then OK), when every line is a host's.
+        if len(states) > 1 and len(states) == len(docs) and exit_code in (0, 1, 2, 3):
+            worst = max(states, key=STATE_RANK.index)
+            if STATUS_CODE[worst] != exit_code:
+                failures.append(("contract: the exit code is the worst host's state",
+                                 f"worst {worst} but exit {exit_code}"))
     if "--prometheus" in args:
         failures += prometheus_checks(lines)
     return failures

@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "findings.h"
 #include "probe.h"
+#include "report.h"
 #include "suites.h"
 
 /* ---- building port results the way a probe would leave them ---- */
@@ -37,6 +38,11 @@ enum shape {
 	CLEAR_AUTH,        /* no STARTTLS offered, AUTH in clear */
 	NO_AUTH,           /* TLS fine, no AUTH at all (an MX) */
 	GREETING_554,
+	UNREACHABLE,       /* ICMP unreachable on connect */
+	GREETING_421,      /* 421 without an enhanced code: busy, closing */
+	GREETING_421_RATE, /* 421 4.7.0 too many connections */
+	STARTTLS_454,      /* STARTTLS offered, answered 454 4.7.0 */
+	CLEAR_ONLY,        /* neither STARTTLS nor AUTH offered */
 };
 
 enum login {
@@ -53,6 +59,7 @@ enum relay {
 	RELAY_OPEN,          /* RCPT 250 without AUTH */
 	RELAY_AUTH_REQUIRED, /* MAIL 530 5.7.0 without AUTH */
 	RELAY_DENIED_AFTER,  /* denied without AUTH, and after it too */
+	RELAY_TLS_REQUIRED,  /* MAIL 530 5.7.0 Must issue a STARTTLS command first */
 };
 
 struct port_def {
@@ -138,6 +145,9 @@ static void login_and_relay(struct port_result *r, const struct port_def *d)
 		txn(&r->relay, 250, 554, "5.7.1", "5.7.1 <x@example.com>: Relay access denied");
 		txn(&r->relay_auth, 250, 554, "5.7.1", "5.7.1 <x@example.com>: Relay access denied");
 		break;
+	case RELAY_TLS_REQUIRED:
+		txn(&r->relay, 530, 0, "5.7.0", "5.7.0 Must issue a STARTTLS command first");
+		break;
 	}
 	if (r->auth_ok_index >= 0 && d->relay != RELAY_DENIED_AFTER && d->relay != RELAY_NONE)
 		txn(&r->relay_auth, 250, 250, "", "");
@@ -180,6 +190,26 @@ static void build(struct port_result *r, const struct port_def *d)
 		r->fail = FAIL_REJECTED;
 		r->error = "the server answered 554";
 		return;
+	case UNREACHABLE:
+		r->fail = FAIL_UNREACHABLE;
+		r->fail_state = PS_CONNECTING;
+		r->error = "no route to host";
+		return;
+	case GREETING_421:
+	case GREETING_421_RATE:
+		r->connected = true;
+		r->greeting_code = 421;
+		r->stop_code = 421;
+		r->stop_state = PS_GREETING;
+		r->fail = FAIL_REJECTED;
+		r->error = "the server answered 421";
+		if (d->shape == GREETING_421_RATE) {
+			strcpy(r->stop_enhanced, "4.7.0");
+			r->stop_text = "4.7.0 Too many connections from 192.0.2.9";
+		} else {
+			r->stop_text = "mail.test Service not available, closing transmission channel";
+		}
+		return;
 	default:
 		break;
 	}
@@ -192,6 +222,23 @@ static void build(struct port_result *r, const struct port_def *d)
 	if (d->mode == MODE_STARTTLS) {
 		if (d->shape == CLEAR_AUTH) {
 			caps(&r->caps_before, "250-mail.test\r\n250 AUTH PLAIN LOGIN\r\n");
+			return;
+		}
+		if (d->shape == CLEAR_ONLY) {
+			caps(&r->caps_before, "250-mail.test\r\n250 8BITMIME\r\n");
+			login_and_relay(r, d);
+			return;
+		}
+		if (d->shape == STARTTLS_454) {
+			caps(&r->caps_before, "250-mail.test\r\n250 STARTTLS\r\n");
+			r->starttls_offered = true;
+			r->starttls_code = 454;
+			strcpy(r->starttls_enhanced, "4.7.0");
+			r->starttls_text = "4.7.0 TLS not available due to local problem";
+			r->tls.attempted = true;
+			r->tls.error = "STARTTLS refused: 454 4.7.0 TLS not available due to "
+				       "local problem";
+			login_and_relay(r, d);
 			return;
 		}
 		caps(&r->caps_before, d->auth_before_tls
@@ -244,6 +291,54 @@ struct dcase {
 #define P(port_, mode_, ...) { .port = (port_), .mode = (mode_), .shape = __VA_ARGS__ }
 
 static const struct dcase cases[] = {
+	/* Each of these ids once, in the situation that gives it. */
+	{ .name = "port 25 unreachable while 587 works: information, and the port-25 block",
+	  .ports = { P(25, MODE_STARTTLS, UNREACHABLE), P(587, MODE_STARTTLS, SECURE) },
+	  .nports = 2, .status = STATUS_OK,
+	  .want = { { "port-unreachable", SEV_INFO, 25 }, { "port25-blocked", SEV_INFO, 0 },
+		    { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "port-timeout", "port-refused", "no-submission-path" },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS },
+	{ .name = "the only port unreachable: CRITICAL",
+	  .ports = { P(587, MODE_STARTTLS, UNREACHABLE) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "port-unreachable", SEV_CRITICAL, 587 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "port25-blocked" } },
+	{ .name = "421 greeting on 587 while 465 works: server-busy, a warning",
+	  .ports = { P(587, MODE_STARTTLS, GREETING_421), P(465, MODE_TLS, SECURE) },
+	  .nports = 2, .status = STATUS_WARNING,
+	  .want = { { "server-busy", SEV_WARNING, 587 }, { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "rate-limited", "starttls-missing", "greeting-refused" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS },
+	{ .name = "421 4.7.0 too many connections on the only port: rate-limited, not a missing feature",
+	  .ports = { P(587, MODE_STARTTLS, GREETING_421_RATE) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "rate-limited", SEV_CRITICAL, 587 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "server-busy", "starttls-missing", "auth-not-offered" } },
+	{ .name = "454 to STARTTLS on 587 while 465 works: starttls-failed, a warning",
+	  .ports = { P(587, MODE_STARTTLS, STARTTLS_454), P(465, MODE_TLS, SECURE) },
+	  .nports = 2, .status = STATUS_WARNING,
+	  .want = { { "starttls-failed", SEV_WARNING, 587 },
+		    { "implicit-tls-available", SEV_OK, 465 }, { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "starttls-missing", "tls-handshake-failed" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS },
+	{ .name = "454 to STARTTLS on the only port: starttls-failed, CRITICAL",
+	  .ports = { P(587, MODE_STARTTLS, STARTTLS_454) },
+	  .nports = 1, .status = STATUS_CRITICAL,
+	  .want = { { "starttls-failed", SEV_CRITICAL, 587 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "starttls-missing" } },
+	{ .name = "MAIL answered 530 5.7.0 must issue STARTTLS on a port without it: tls-required",
+	  .ports = { P(587, MODE_STARTTLS, CLEAR_ONLY, .relay = RELAY_TLS_REQUIRED),
+		     P(465, MODE_TLS, SECURE) },
+	  .nports = 2, .status = STATUS_OK,
+	  .want = { { "tls-required", SEV_INFO, 587 }, { "starttls-missing", SEV_INFO, 587 },
+		    { "submission-ok", SEV_OK, 0 } },
+	  .absent = { "auth-required", "open-relay" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS },
+
 	{ .name = "modern ISP: 587 STARTTLS and 465 TLS",
 	  .ports = { P(587, MODE_STARTTLS, SECURE), P(465, MODE_TLS, SECURE) },
 	  .nports = 2, .status = STATUS_OK,
@@ -486,6 +581,77 @@ START_TEST(rule_table)
 	diagnosis_free(&d);
 	arena_free(&a);
 	host_result_free(&h);
+}
+END_TEST
+
+/* Several hosts: CRITICAL, then UNKNOWN, then WARNING, then OK. */
+START_TEST(worst_state_of_a_run)
+{
+	static const enum status order[] = {
+		STATUS_OK, STATUS_WARNING, STATUS_UNKNOWN, STATUS_CRITICAL,
+	};
+	for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+		for (size_t k = 0; k < ARRAY_LEN(order); k++) {
+			enum status want = order[i > k ? i : k];
+			ck_assert_int_eq(status_worse(order[i], order[k]), want);
+			ck_assert_int_eq(status_worse(order[k], order[i]), want);
+		}
+	}
+}
+END_TEST
+
+/* The run's first line: worst state, counts, the hosts not OK named. */
+START_TEST(run_status_line)
+{
+	const struct host_status hosts[] = {
+		{ "a.test", STATUS_OK }, { "b.test", STATUS_CRITICAL },
+		{ "c.test", STATUS_UNKNOWN }, { "d.test", STATUS_CRITICAL },
+		{ "e.test", STATUS_WARNING }, { "f.test", STATUS_CRITICAL },
+		{ "g|h.test", STATUS_CRITICAL },
+	};
+	struct buf b;
+	buf_init(&b);
+	report_run_status_line(hosts, ARRAY_LEN(hosts), &b);
+	ck_assert_str_eq(buf_cstr(&b),
+		"SMTPCHECK CRITICAL - 7 hosts: 4 CRITICAL (b.test, d.test, f.test and 1 more), "
+		"1 UNKNOWN (c.test), 1 WARNING (e.test), 1 OK | 'hosts'=7;;;0; 'hosts_ok'=1;;;0; "
+		"'hosts_warning'=1;;;0; 'hosts_critical'=4;;;0; 'hosts_unknown'=1;;;0;");
+	buf_reset(&b);
+	report_run_status_line(hosts, 1, &b);
+	ck_assert(strncmp(buf_cstr(&b), "SMTPCHECK OK - 1 hosts: 1 OK | ", 31) == 0);
+	buf_reset(&b);
+	/* UNKNOWN outweighs WARNING; a '|' in a name cannot start perfdata. */
+	report_run_status_line(hosts + 4, 3, &b);
+	ck_assert_msg(strncmp(buf_cstr(&b), "SMTPCHECK CRITICAL - 3 hosts: 2 CRITICAL (f.test, "
+			      "g h.test), 1 WARNING (e.test) | ", 76) == 0, "%s", buf_cstr(&b));
+	buf_reset(&b);
+	report_run_status_line((const struct host_status[]){ { "x", STATUS_WARNING },
+							     { "y", STATUS_UNKNOWN } }, 2, &b);
+	ck_assert(strncmp(buf_cstr(&b), "SMTPCHECK UNKNOWN - 2 hosts: 1 UNKNOWN (y), "
+			  "1 WARNING (x) | ", 55) == 0);
+	buf_free(&b);
+}
+END_TEST
+
+/* A host the run's deadline left unprobed: UNKNOWN, one finding, why. */
+START_TEST(not_probed_host)
+{
+	struct host_result h = { .name = "late.test", .dns_ok = true, .not_probed = true,
+				 .not_probed_why = "not probed: the run's deadline of 2 s (-t) "
+						   "passed before its turn" };
+	struct diag_params p = default_params();
+	struct arena a = { 0 };
+	struct diagnosis d;
+	diagnose(&h, &p, &a, &d);
+	ck_assert_int_eq(d.status, STATUS_UNKNOWN);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.findings[0].id, "not-probed");
+	ck_assert_ptr_nonnull(finding_meaning("not-probed"));
+	ck_assert_str_eq(d.summary, "late.test: not probed: the run's deadline of 2 s (-t) "
+			 "passed before its turn");
+	ck_assert(!d.rec.present);
+	diagnosis_free(&d);
+	arena_free(&a);
 }
 END_TEST
 
@@ -819,6 +985,9 @@ Suite *diagnose_suite(void)
 	TCase *tc = tcase_create("rules");
 	tcase_add_loop_test(tc, rule_table, 0, (int)ARRAY_LEN(cases));
 	tcase_add_test(tc, every_id_has_a_meaning);
+	tcase_add_test(tc, worst_state_of_a_run);
+	tcase_add_test(tc, run_status_line);
+	tcase_add_test(tc, not_probed_host);
 	tcase_add_loop_test(tc, thunderbird_guess, 0, (int)ARRAY_LEN(tbcases));
 	tcase_add_loop_test(tc, thunderbird_guess_hosts, 0, (int)ARRAY_LEN(tbhostcases));
 	tcase_add_loop_test(tc, discovery_rules, 0, (int)ARRAY_LEN(dnscases));

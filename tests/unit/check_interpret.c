@@ -42,6 +42,13 @@ START_TEST(reply_table)
 	ck_assert_str_eq(id_of(CTX_DATA, 552, "5.3.4", "Message size exceeds fixed limit"),
 			 "message-too-large");
 	ck_assert_str_eq(id_of(CTX_STARTTLS, 454, "4.7.0", "TLS not available"), "starttls-failed");
+	ck_assert_str_eq(id_of(CTX_UNKNOWN, 454, "4.7.0", "TLS not available due to local problem"),
+			 "starttls-failed");
+	ck_assert_str_eq(id_of(CTX_UNKNOWN, 454, "4.7.0", "Temporary authentication failure"),
+			 "auth-temporary-failure");
+	/* The live probe knows the command: a 454 to AUTH stays an AUTH failure. */
+	ck_assert_str_eq(id_of(CTX_AUTH, 454, "4.7.0", "TLS not available"),
+			 "auth-temporary-failure");
 	ck_assert_str_eq(id_of(CTX_UNKNOWN, 250, "2.1.0", "Ok"), "accepted");
 	/* 5.7.30 is REQUIRETLS in the registry; Microsoft uses it otherwise. */
 	ck_assert_str_eq(id_of(CTX_UNKNOWN, 550, "5.7.30",
@@ -95,6 +102,13 @@ static const struct ex examples[] = {
 	{ "Cannot connect to port 587 on mail.example.com", "connection-failed", 0, "" },
 	{ "Relay access denied", "relay-denied", 0, "" },
 	{ "421 4.7.0 mx.example.com Error: too many connections from 192.0.2.1", "rate-limited", 421, "4.7.0" },
+	/* qmail's enhanced code at the end is the explanation's code too. */
+	{ "535 authorization failed (#5.7.0)", "auth-failed", 535, "5.7.0" },
+	{ "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "relay-denied", 553, "5.7.1" },
+	/* A 454 about TLS is what the live probe calls a failed STARTTLS. */
+	{ "454 4.7.0 TLS not available due to local problem", "starttls-failed", 454, "4.7.0" },
+	{ "454 TLS currently unavailable", "starttls-failed", 454, "" },
+	{ "454 4.7.0 Temporary authentication failure", "auth-temporary-failure", 454, "4.7.0" },
 	{ "The weather is nice today", NULL, 0, "" },
 	{ "port 465 and 587", NULL, 0, "" },
 	{ "", NULL, 0, "" },

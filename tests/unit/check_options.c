@@ -2,8 +2,12 @@
  * check_options.c - the command line: defaults, every value check, and
  * the messages that name the option.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "suites.h"
@@ -210,6 +214,99 @@ START_TEST(shown_args)
 }
 END_TEST
 
+/* -t is the whole run; -f has none unless -t is given; each host its own. */
+START_TEST(run_and_host_deadlines)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "a.test", "b.test"), OPTIONS_RUN);
+	ck_assert(C.timeout == 15 && C.host_timeout == 15);
+	ck_assert_int_eq(PARSE("smtpcheck", "-t", "4", "a.test"), OPTIONS_RUN);
+	ck_assert(C.timeout == 4 && C.host_timeout == 4);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null"), OPTIONS_RUN);
+	ck_assert(C.timeout == 0 && C.host_timeout == 15);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null", "-t", "60", "--host-timeout", "5"),
+			 OPTIONS_RUN);
+	ck_assert(C.timeout == 60 && C.host_timeout == 5);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null", "--host-timeout", "2.5"),
+			 OPTIONS_RUN);
+	ck_assert(C.timeout == 0 && C.host_timeout == 2.5);
+	ck_assert_int_eq(PARSE("smtpcheck", "--host-timeout", "0", "h"), OPTIONS_USAGE);
+	ck_assert(strstr(buf_cstr(&E), "--host-timeout") != NULL);
+	ck_assert_int_eq(PARSE("smtpcheck", "--host-timeout", "x", "h"), OPTIONS_USAGE);
+	/* options_parse() itself never reads the list. */
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/nonexistent/list"), OPTIONS_RUN);
+	ck_assert_uint_eq(C.nhosts, 0);
+}
+END_TEST
+
+static char list_path[] = "/tmp/smtpcheck-unit-hosts.XXXXXX";
+
+static void write_list(const char *text)
+{
+	int fd = mkstemp(strcpy(list_path, "/tmp/smtpcheck-unit-hosts.XXXXXX"));
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+START_TEST(hosts_file)
+{
+	write_list("# list\n\n a.test \t# first\r\n\t\n127.0.0.2\nb.test");
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "c.test"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_RUN);
+	ck_assert_uint_eq(C.nhosts, 4);
+	ck_assert_str_eq(C.hosts[0], "c.test");
+	ck_assert_str_eq(C.hosts[1], "a.test");
+	ck_assert_str_eq(C.hosts[2], "127.0.0.2");
+	ck_assert_str_eq(C.hosts[3], "b.test");
+	unlink(list_path);
+
+	/* Every bad line is named, with its number. */
+	write_list("ok.test\nbad host\nx_y!\n\nc.test d.test\n");
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert_msg(strstr(buf_cstr(&E), " line 2: one host per line; line 3: 'x_y!' is not a "
+			     "valid host name; line 5: one host per line") != NULL, "%s",
+		      buf_cstr(&E));
+	unlink(list_path);
+
+	write_list("# nothing\n\n");
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert(strstr(buf_cstr(&E), "no host in") != NULL);
+	unlink(list_path);
+
+	/* What counts hosts waits for the list. */
+	write_list("a.test\nb.test\n");
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "--connect", "127.0.0.1"),
+			 OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert_str_eq(buf_cstr(&E), "--connect takes one host");
+	unlink(list_path);
+
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/nonexistent/list"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_FAILED);
+	ck_assert(strstr(buf_cstr(&E), "cannot open /nonexistent/list") != NULL);
+}
+END_TEST
+
+/* A FIFO nobody writes to: the deadline ends the reading, not a writer. */
+START_TEST(hosts_file_deadline)
+{
+	char dir[] = "/tmp/smtpcheck-unit-fifo.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/hosts", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", path, "-t", "0.2"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, now_us() + 200000, &E), OPTIONS_FAILED);
+	ck_assert_msg(strstr(buf_cstr(&E), "had not ended when the run's deadline of 0.2 s "
+			     "passed (0 lines read)") != NULL, "%s", buf_cstr(&E));
+	ck_assert_uint_eq(C.nhosts, 0);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -226,6 +323,9 @@ Suite *options_suite(void)
 	tcase_add_test(tc, unknown_and_missing);
 	tcase_add_test(tc, unknown_option_value_hidden);
 	tcase_add_test(tc, shown_args);
+	tcase_add_test(tc, run_and_host_deadlines);
+	tcase_add_test(tc, hosts_file);
+	tcase_add_test(tc, hosts_file_deadline);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1151,6 +1151,84 @@ START_TEST(stop_reply_is_kept)
 }
 END_TEST
 
+/*
+ * Ways a session ends, each followed by every event the driver could still
+ * deliver (a reply already in the buffer, a late sniff, the deadline, the
+ * peer's close): the machine stays DONE, asks for nothing and keeps the
+ * result it ended with. There is no QUIT state: the 221 is never awaited.
+ */
+struct ending {
+	const char *name;
+	enum probe_event_kind ev[4];
+	const char *reply[4];
+	size_t n;
+	enum probe_action_kind last;   /* the action that ended it */
+};
+
+static const struct ending endings[] = {
+	{ "QUIT sent after a clear session",
+	  { EV_CONNECTED, EV_REPLY, EV_REPLY }, { NULL, GREET220, EHLO_PLAIN }, 3, ACT_QUIT },
+	{ "421 greeting", { EV_CONNECTED, EV_REPLY }, { NULL, "421 4.7.0 busy\r\n" }, 2,
+	  ACT_QUIT },
+	{ "closed while waiting for EHLO", { EV_CONNECTED, EV_REPLY, EV_CLOSED },
+	  { NULL, GREET220, NULL }, 3, ACT_CLOSE },
+	{ "the deadline in GREETING", { EV_CONNECTED, EV_TIMEOUT }, { NULL, NULL }, 2, ACT_CLOSE },
+	{ "connect failed", { EV_CONNECT_FAILED }, { NULL }, 1, ACT_CLOSE },
+};
+
+START_TEST(events_after_the_end)
+{
+	const struct ending *e = &endings[_i];
+	static const enum probe_event_kind late[] = {
+		EV_CONNECTED, EV_CONNECT_FAILED, EV_REPLY, EV_TLS_OK, EV_TLS_FAILED,
+		EV_TLS_CLEARTEXT, EV_SPEAKS_TLS, EV_SPEAKS_OTHER, EV_CLOSED,
+		EV_PROTOCOL_ERROR, EV_TIMEOUT,
+	};
+	static const char *const replies[] = {
+		"221 2.0.0 Bye\r\n", "250 2.0.0 Ok\r\n", "421 4.3.2 Shutting down\r\n",
+		"554 5.7.1 go away\r\n", "220 mail.test ESMTP\r\n",
+	};
+	struct run r;
+	struct probe_action act;
+	reply_parser_init(&P);
+	start(&r, MODE_STARTTLS, NULL, 0);
+	uint64_t t = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->ev[i] == EV_CLOSED || e->ev[i] == EV_CONNECT_FAILED) {
+			r.res.fail = e->ev[i] == EV_CLOSED ? FAIL_CLOSED : FAIL_REFUSED;
+			r.res.error = "set by the driver";
+		}
+		probe_event(&r.p, e->ev[i], e->reply[i] ? make_reply(e->reply[i]) : NULL,
+			    t += 10, &act);
+	}
+	ck_assert_msg(probe_done(&r.p), "%s: not done", e->name);
+	ck_assert_int_eq(act.kind, e->last);
+	const struct port_result before = r.res;
+	for (size_t k = 0; k < ARRAY_LEN(late); k++) {
+		for (size_t m = 0; m < (late[k] == EV_REPLY ? ARRAY_LEN(replies) : 1); m++) {
+			memset(&act, 0x5a, sizeof act);
+			probe_event(&r.p, late[k], late[k] == EV_REPLY ? make_reply(replies[m]) : NULL,
+				    t += 10, &act);
+			ck_assert_msg(act.kind == ACT_NONE && act.ncmds == 0 && !act.line[0],
+				      "%s: %s asked for action %d", e->name,
+				      probe_event_name(late[k]), act.kind);
+			ck_assert(probe_done(&r.p));
+			ck_assert_int_eq(r.res.fail, before.fail);
+			ck_assert_int_eq(r.res.fail_state, before.fail_state);
+			ck_assert_ptr_eq(r.res.error, before.error);
+			ck_assert_int_eq(r.res.completed, before.completed);
+			ck_assert_int_eq(r.res.stop_code, before.stop_code);
+			ck_assert_int_eq(r.res.greeting_code, before.greeting_code);
+			ck_assert(r.res.total_us == before.total_us);
+			ck_assert_uint_eq(r.res.transcript.n, before.transcript.n);
+			ck_assert(!memcmp(r.res.timing_us, before.timing_us, sizeof before.timing_us));
+		}
+	}
+	finish_run(&r);
+	reply_parser_free(&P);
+}
+END_TEST
+
 START_TEST(mode_switch_is_recorded)
 {
 	struct run r;
@@ -1321,6 +1399,7 @@ Suite *probe_suite(void)
 	tcase_add_test(tc, timeout_names_the_state);
 	tcase_add_test(tc, stop_reply_is_kept);
 	tcase_add_test(tc, mode_switch_is_recorded);
+	tcase_add_loop_test(tc, events_after_the_end, 0, (int)ARRAY_LEN(endings));
 	tcase_add_test(tc, state_table_complete);
 	tcase_add_test(tc, results_of_login_retry);
 	tcase_add_test(tc, no_password_to_unverified_server);

@@ -94,6 +94,47 @@ START_TEST(enhanced_code_rejected)
 }
 END_TEST
 
+/* qmail's "(#5.7.1)" at the end of the text, as --explain and the probe read it. */
+START_TEST(enhanced_code_after_hash)
+{
+	static const struct {
+		const char *text;
+		int code;
+		const char *want;      /* "" when none is found */
+	} cases[] = {
+		{ "sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", 553, "5.7.1" },
+		{ "authorization failed (#5.7.0)", 535, "5.7.0" },
+		{ "sorry, no mailbox here by that name (#5.1.1 - chkuser)", 511, "5.1.1" },
+		{ "qq temporary problem (#4.3.0)", 451, "4.3.0" },
+		{ "no mailbox (#5.1.1)", 0, "5.1.1" },               /* code unknown: any class */
+		{ "ends with the code #5.7.1", 553, "5.7.1" },
+		{ "#4.7.1, then words", 450, "4.7.1" },
+		{ "#5.7.1; then words", 553, "5.7.1" },
+		{ "ticket #12 (#5.7.1)", 553, "5.7.1" },              /* a '#' that is not a code first */
+		{ "class differs (#4.7.1)", 553, "" },                /* 4.x.x does not go with 553 */
+		{ "two parts only (#5.7)", 553, "" },
+		{ "leading zero (#5.07.1)", 553, "" },
+		{ "four digits (#5.1000.1)", 553, "" },
+		{ "glued to a word (#5.7.1x)", 553, "" },
+		{ "class 3 (#3.7.1)", 0, "" },
+		{ "no hash 5.7.1", 553, "" },
+		{ "#", 553, "" },
+		{ "", 553, "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char out[16] = "unchanged";
+		size_t n = reply_find_enhanced(cases[i].text, cases[i].code, out);
+		if (cases[i].want[0]) {
+			ck_assert_msg(n > 0, "%s: not found", cases[i].text);
+			ck_assert_str_eq(out, cases[i].want);
+		} else {
+			ck_assert_msg(n == 0, "%s: found %s", cases[i].text, out);
+			ck_assert_str_eq(out, "unchanged");
+		}
+	}
+}
+END_TEST
+
 START_TEST(bare_lf)
 {
 	const struct reply *r = one("250-one\n250 two\n");
@@ -259,6 +300,7 @@ Suite *reply_suite(void)
 	tcase_add_test(tc, code_only_line);
 	tcase_add_test(tc, enhanced_code);
 	tcase_add_test(tc, enhanced_code_rejected);
+	tcase_add_test(tc, enhanced_code_after_hash);
 	tcase_add_test(tc, bare_lf);
 	tcase_add_test(tc, byte_by_byte);
 	tcase_add_test(tc, stops_after_each_reply);
