@@ -77,9 +77,9 @@ static int from_file(struct secret *s, const char *path, double wait_s, struct b
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready == 0) {
-			buf_printf(err, "--password-file: nothing came from %s within %g s "
-				   "(-t): a pipe or FIFO must be written before the deadline",
-				   path, wait_s);
+			buf_printf(err, "--password-file: nothing came from %s within %.1f s "
+				   "(the time -t left): a pipe or FIFO must be written before the "
+				   "deadline", path, wait_s);
 			goto done;
 		}
 		ssize_t n = ready < 0 ? -1 : read(fd, data + len, sizeof data - len);
