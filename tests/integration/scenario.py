@@ -19,7 +19,7 @@ import shlex
 TEST_KEYS = {"description", "args", "exit", "env", "stdin", "timeout", "expect",
              "requires", "addr", "hosts", "backends", "dns", "stderr-tty"}
 FILE_TYPES = {"regular", "fifo"}
-REQUIREMENTS = {"root", "ipv6", "real-ports"}
+REQUIREMENTS = {"root", "ipv6", "real-ports", "no-wrapper"}
 # Who answers smtpcheck: tests/server/smtpserver.py playing the [server LABEL]
 # sections, or a real Postfix (scripts/postfix-lab) set up by the [postfix]
 # section's profile.  A scenario runs once per backend it lists.
