@@ -223,12 +223,11 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
+/* Plain decimal seconds, as in the ranges: no blanks, "+", "1e1" or "0x5". */
 static bool parse_seconds(const char *s, double min, double max, double *out)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
+	double v;
+	if (!decimal_parse(s, &v) || v < min || v > max)
 		return false;
 	*out = v;
 	return true;

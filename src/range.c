@@ -58,6 +58,12 @@ static bool number(const char *s, size_t n, double *out, char norm[MAX_NUMBER + 
 	return true;
 }
 
+bool decimal_parse(const char *text, double *out)
+{
+	char norm[MAX_NUMBER + 2];
+	return text && number(text, strlen(text), out, norm);
+}
+
 bool range_parse(const char *text, struct range *r)
 {
 	memset(r, 0, sizeof *r);

@@ -26,6 +26,13 @@ struct range {
  */
 bool range_parse(const char *text, struct range *r);
 
+/*
+ * A plain decimal number and nothing else: [-]DIGITS[.DIGITS] or
+ * [-].DIGITS (no blanks, sign "+", exponent, hex, inf or nan), as in the
+ * ranges. For the other options that take seconds.
+ */
+bool decimal_parse(const char *text, double *out);
+
 /* A range from a plain number n meaning "alert when below n". */
 void range_below(double n, struct range *r);
 

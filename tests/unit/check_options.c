@@ -110,6 +110,15 @@ START_TEST(time_thresholds_strict)
 		ck_assert_int_eq(PARSE("smtpcheck", "-c", bad[i], "h"), OPTIONS_USAGE);
 		ck_assert(strstr(buf_cstr(&E), "--critical: '") == buf_cstr(&E));
 	}
+	/* Seconds for -t and --host-timeout are plain decimals too. */
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_int_eq(PARSE("smtpcheck", "-t", bad[i], "h"), OPTIONS_USAGE);
+		ck_assert(strstr(buf_cstr(&E), "--timeout: '") == buf_cstr(&E));
+		ck_assert_int_eq(PARSE("smtpcheck", "--host-timeout", bad[i], "h"),
+				 OPTIONS_USAGE);
+	}
+	ck_assert_int_eq(PARSE("smtpcheck", "-t", ".5", "h"), OPTIONS_RUN);
+	ck_assert(C.timeout == 0.5);
 	/* Perfdata gets the normal form, not what was typed. */
 	ck_assert_int_eq(PARSE("smtpcheck", "-w", "00.50", "-c", "@~:2.0", "h"), OPTIONS_RUN);
 	ck_assert_str_eq(C.warn_time.text, "0.5");
