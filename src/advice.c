@@ -225,14 +225,7 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 	out->unconfirmed_port = p->ports == PORTS_UNKNOWN && t->port != 25;
 	render_lines(p, p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
 	render_lines(p, p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
-	out->notes = arena_alloc(a, (p->notes.n ? p->notes.n : 1) * sizeof *out->notes);
-	for (size_t i = 0; i < p->notes.n; i++) {
-		struct buf b;
-		buf_init(&b);
-		hedge(p, p->notes.items[i], &b);
-		out->notes[out->nnotes++] = arena_strndup(a, buf_cstr(&b), b.len);
-		buf_free(&b);
-	}
+	render_lines(p, p->notes, p->nnotes, t, a, &out->notes, &out->nnotes);
 	if (out->unconfirmed_ability)
 		add_caution(out, a, arena_strdup(a, "no source confirms that this program can "
 						 "use this kind of encryption; if it fails, try "

@@ -327,7 +327,18 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 		} else if (!strcmp(key, "upgrade")) {
 			list_add(kb, &p.upgrade, val);
 		} else if (!strcmp(key, "note")) {
-			list_add(kb, &p.notes, val);
+			/* A note may hold only for some settings, as a step does
+			 * ("[unknown] ..." when no login was tested). */
+			unsigned cond;
+			char *t;
+			if (!parse_cond(kb, file, lineno, val, &cond, &t) ||
+			    !check_placeholders(kb, file, lineno, t))
+				continue;
+			if (!quotes_paired(t)) {
+				error(kb, file, lineno, "a '\"' without its pair");
+				continue;
+			}
+			add_line(kb, &p.notes, &p.nnotes, cond, t);
 		} else if (!strcmp(key, "source")) {
 			list_add(kb, &p.sources, val);
 		} else if (!strcmp(key, "unconfirmed")) {

@@ -77,7 +77,9 @@ struct kb_program {
 	char *username;           /* any | full | local */
 	enum port_setting ports;
 	int fixed_port[PORT_MODES]; /* PORTS_FIXED: the port per mode, 0: none */
-	struct kb_list upgrade, notes, sources, unconfirmed;
+	struct kb_list upgrade, sources, unconfirmed;
+	struct kb_line *notes;    /* quirks; conditions as on steps */
+	size_t nnotes;
 	struct kb_list unconfirmed_labels; /* printed with KB_HEDGE after them */
 	struct kb_line *steps;
 	size_t nsteps;

@@ -9,6 +9,7 @@
 
 #include "advice.h"
 #include "findings.h"
+#include "interpret.h"
 #include "kb.h"
 #include "suites.h"
 
@@ -25,6 +26,7 @@ static const char sample[] =
 	"ports = any\n"
 	"spa = yes\n"
 	"note = It forgets the password after an update.\n"
+	"note = [unknown] Ask the provider which user name to use.\n"
 	"source = test\n"
 	"unconfirmed-label = Use SPA\n"
 	"\n"
@@ -81,12 +83,17 @@ START_TEST(parse_sample)
 	ck_assert_uint_eq(adv.ncautions, 1);
 	ck_assert(strstr(adv.cautions[0], "\"(not confirmed)\"") != NULL);
 	ck_assert_str_eq(adv.summary[0], "\"Tools\" > \"Accounts\": SSL on, port 465");
+	/* A note with a condition shows only where it holds. */
+	ck_assert_uint_eq(adv.nnotes, 1);
+	ck_assert_str_eq(adv.notes[0], "It forgets the password after an update.");
 	struct advice_target t2 = { "m.example", 25, SECURITY_NONE, USERNAME_UNKNOWN, NULL };
 	advice_render(p, &t2, &a, &adv);
 	ck_assert_uint_eq(adv.nsteps, 5);
 	ck_assert(strstr(adv.steps[2], "your user name") != NULL);
 	ck_assert_str_eq(adv.steps[3], "Untick \"Use SSL\".");
 	ck_assert_uint_eq(adv.nsummary, 0);
+	ck_assert_uint_eq(adv.nnotes, 2);
+	ck_assert_str_eq(adv.notes[1], "Ask the provider which user name to use.");
 	arena_free(&a);
 	kb_free(&kb);
 }
@@ -125,6 +132,8 @@ START_TEST(format_errors)
 	expect_error(HEAD "ports = ssl 465\nsteps:\nGo.\n", "bad value for 'ports'");
 	expect_error(HEAD "ports = tls 70000\nsteps:\nGo.\n", "bad value for 'ports'");
 	expect_error(HEAD "steps:\nTick \"Use SSL.\n", "without its pair");
+	expect_error(HEAD "note = [tested] Fine.\nsteps:\nGo.\n", "unknown condition 'tested'");
+	expect_error(HEAD "note = Use {hostname}.\nsteps:\nGo.\n", "unknown placeholder");
 	expect_error(HEAD "unconfirmed-label = Save Password\nsteps:\nTick \"Save password\".\n",
 		     "unconfirmed-label 'Save Password' is quoted in no step");
 
@@ -475,6 +484,62 @@ START_TEST(audited_labels_hedged)
 }
 END_TEST
 
+/* Words a customer or a help-desk agent cannot place: our name for the
+ * help pages the data came from, and smtpcheck's own machinery. */
+static const char *const internal_words[] = { "seed", "probe" };
+
+static void assert_plain(const char *id, const char *what, const char *text)
+{
+	for (size_t w = 0; w < ARRAY_LEN(internal_words); w++)
+		ck_assert_msg(!ascii_strcasestr(text, internal_words[w]),
+			      "%s: %s says \"%s\": %s", id, what, internal_words[w], text);
+}
+
+static void check_plain(const struct kb_program *p, const struct advice *adv, const void *arg)
+{
+	(void)arg;
+	for (size_t s = 0; s < adv->nsteps; s++)
+		assert_plain(p->id, "a step", adv->steps[s]);
+	for (size_t s = 0; s < adv->nsummary; s++)
+		assert_plain(p->id, "a summary", adv->summary[s]);
+	for (size_t s = 0; s < adv->ncautions; s++)
+		assert_plain(p->id, "a caution", adv->cautions[s]);
+	for (size_t s = 0; s < adv->nnotes; s++) {
+		assert_plain(p->id, "a note", adv->notes[s]);
+		/* Notes are printed apart from the steps (after them in the
+		 * text, in a list of their own in JSON): no "below"/"above". */
+		ck_assert_msg(!ascii_strcasestr(adv->notes[s], "below") &&
+			      !ascii_strcasestr(adv->notes[s], "above"),
+			      "%s: a note points at the layout: %s", p->id, adv->notes[s]);
+		/* A note about the user name holds for what was tested. */
+		if (adv->target.username == USERNAME_UNKNOWN)
+			ck_assert_msg(!strstr(adv->notes[s], "accepted when smtpcheck logged in"),
+				      "%s: untested, yet: %s", p->id, adv->notes[s]);
+		else
+			ck_assert_msg(!strstr(adv->notes[s], "could not log in"),
+				      "%s: tested, yet: %s", p->id, adv->notes[s]);
+	}
+}
+
+/* Everything printed about a program is in words customers know. */
+START_TEST(client_text_is_plain)
+{
+	struct kb kb;
+	kb_load(&kb);
+	for (size_t i = 0; i < kb.n; i++) {
+		const struct kb_program *p = &kb.programs[i];
+		assert_plain(p->id, "the name", p->name);
+		assert_plain(p->id, "the platform", p->platform);
+		for (size_t k = 0; k < p->upgrade.n; k++)
+			assert_plain(p->id, "an upgrade", p->upgrade.items[k]);
+		for (size_t k = 0; k < p->unconfirmed.n; k++)
+			assert_plain(p->id, "an unconfirmed line", p->unconfirmed.items[k]);
+		render_all(p, check_plain, NULL);
+	}
+	kb_free(&kb);
+}
+END_TEST
+
 /* The server's working paths, best first, as diagnose() lists them. */
 static void paths(struct diagnosis *d, const int *ports, const enum security *secs, size_t n)
 {
@@ -599,6 +664,7 @@ Suite *kb_suite(void)
 	tcase_add_test(tc, every_program_renders);
 	tcase_add_test(tc, unconfirmed_labels_hedged);
 	tcase_add_test(tc, audited_labels_hedged);
+	tcase_add_test(tc, client_text_is_plain);
 	tcase_add_test(tc, port_reach);
 	suite_add_tcase(s, tc);
 	return s;
