@@ -137,6 +137,12 @@ START_TEST(format_errors)
 	expect_error(HEAD "unconfirmed-label = Save Password\nsteps:\nTick \"Save password\".\n",
 		     "unconfirmed-label 'Save Password' is quoted in no step");
 
+	/* The oldest TLS a program accepts: a TLS version, optionally "since". */
+	expect_error(HEAD "tls-min = TLSv1.2\nsteps:\nGo.\n", "bad value for 'tls-min'");
+	expect_error(HEAD "tls-min = 1.5\nsteps:\nGo.\n", "bad value for 'tls-min'");
+	expect_error(HEAD "tls-min = 1.2 from 78\nsteps:\nGo.\n", "bad value for 'tls-min'");
+	expect_error(HEAD "tls-min = 1.2 since\nsteps:\nGo.\n", "bad value for 'tls-min'");
+
 	/* The forms "ports" takes. */
 	struct kb kb = { 0 };
 	buf_init(&kb.errors);
@@ -156,7 +162,31 @@ START_TEST(format_errors)
 	ck_assert_int_eq(kb.programs[1].fixed_port[PORT_TLS], 25);
 	ck_assert_int_eq(kb.programs[1].fixed_port[PORT_NONE], 25);
 	ck_assert_int_eq(kb.programs[2].ports, PORTS_UNKNOWN);   /* cannot log in */
+	ck_assert_int_eq(kb.programs[0].tls_min, 0);              /* not known */
+	ck_assert_msg(kb_parse(&kb, "e.client", "id = e\nname = E\nplatform = any\nauth = yes\n"
+			       "tls = yes\nstarttls = yes\ntls-min = 1.2 since 78\nports = any\n"
+			       "steps:\nGo.\n"), "%s", buf_cstr(&kb.errors));
+	ck_assert_msg(kb_parse(&kb, "f.client", "id = f\nname = F\nplatform = any\nauth = yes\n"
+			       "tls = yes\nstarttls = yes\ntls-min = 1.3\nports = any\n"
+			       "steps:\nGo.\n"), "%s", buf_cstr(&kb.errors));
+	struct arena a = { 0 };
+	ck_assert_int_eq(kb.programs[3].tls_min, 12);
+	ck_assert_str_eq(kb_tls_min_words(&kb.programs[3], &a),
+			 "accepts only TLS 1.2 or later (since version 78)");
+	ck_assert_str_eq(kb_tls_min_words(&kb.programs[4], &a),
+			 "accepts only TLS 1.3 or later in its current versions");
+	ck_assert_ptr_null(kb_tls_min_words(&kb.programs[0], &a));
+	arena_free(&a);
 	kb_free(&kb);
+
+	/* OpenSSL's names order as the versions do. */
+	ck_assert_int_lt(kb_tls_rank("SSLv3"), kb_tls_rank("TLSv1"));
+	ck_assert_int_lt(kb_tls_rank("TLSv1"), kb_tls_rank("TLSv1.1"));
+	ck_assert_int_lt(kb_tls_rank("TLSv1.1"), kb_tls_rank("TLSv1.2"));
+	ck_assert_int_lt(kb_tls_rank("TLSv1.2"), kb_tls_rank("TLSv1.3"));
+	ck_assert_int_eq(kb_tls_rank("TLSv1.2"), kb_tls_rank("1.2"));
+	ck_assert_int_eq(kb_tls_rank("DTLSv1.2"), 0);
+	ck_assert_int_eq(kb_tls_rank(NULL), 0);
 }
 END_TEST
 
@@ -653,6 +683,95 @@ START_TEST(port_reach)
 }
 END_TEST
 
+/*
+ * A program whose oldest accepted TLS is known does not take a path whose
+ * TLS is older: it takes another, or says it will not connect; a program
+ * whose floor is not known is told nothing new.
+ */
+START_TEST(tls_floor)
+{
+	struct kb kb;
+	kb_load(&kb);
+	const struct kb_program *tb = kb_find(&kb, "thunderbird", NULL);
+	const struct kb_program *oe = kb_find(&kb, "outlook-express-5-6-windows", NULL);
+	ck_assert(tb && oe);
+	ck_assert_int_eq(tb->tls_min, 12);
+	ck_assert_str_eq(tb->tls_min_since, "78");
+	ck_assert_int_eq(oe->tls_min, 0);
+
+	struct port_result ports[2];
+	memset(ports, 0, sizeof ports);
+	ports[0].port = 465;
+	ports[0].mode = MODE_TLS;
+	ports[0].tls.ok = true;
+	ports[0].tls.version = (char *)"TLSv1.1";
+	ports[1].port = 587;
+	ports[1].mode = MODE_STARTTLS;
+	ports[1].tls.ok = true;
+	ports[1].tls.version = (char *)"TLSv1.3";
+	struct host_result h = { .name = (char *)"mail.example.net", .ports = ports, .nports = 1 };
+	struct diagnosis d;
+	struct arena a = { 0 };
+	struct advice adv;
+
+	/* 465 with TLS 1.1 only. */
+	static const int p465[] = { 465 };
+	static const enum security s465[] = { SECURITY_TLS };
+	paths(&d, p465, s465, 1);
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(!adv.possible);
+	ck_assert_msg(strstr(adv.reason, "Thunderbird (desktop) will not connect: it accepts only "
+			     "TLS 1.2 or later (since version 78), and this server negotiates "
+			     "only TLSv1.1 on port 465 with SSL/TLS (implicit TLS). Ask the "
+			     "provider to enable TLS 1.2 or 1.3"), "%s", adv.reason);
+	advice_for(oe, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 465);
+
+	/* And 587 with TLS 1.3: Thunderbird takes it, and says why. */
+	h.nports = 2;
+	static const int p465_587[] = { 465, 587 };
+	static const enum security s465_587[] = { SECURITY_TLS, SECURITY_STARTTLS };
+	paths(&d, p465_587, s465_587, 2);
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(adv.possible && adv.fallback);
+	ck_assert_int_eq(adv.target.port, 587);
+	ck_assert_int_eq(adv.target.security, SECURITY_STARTTLS);
+	ck_assert_msg(strstr(adv.reason, "will not connect on port 465, the best choice here: it "
+			     "accepts only TLS 1.2 or later (since version 78), and the server "
+			     "negotiates TLSv1.1 there. It can use STARTTLS on port 587"),
+		      "%s", adv.reason);
+
+	/* The same port at TLS 1.2 is fine; a version not known blocks nothing. */
+	ports[0].tls.version = (char *)"TLSv1.2";
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 465);
+	ports[0].tls.version = NULL;
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+
+	/* Several addresses on one port: the oldest counts. */
+	struct port_result two[2];
+	memset(two, 0, sizeof two);
+	for (int i = 0; i < 2; i++) {
+		two[i].port = 465;
+		two[i].mode = MODE_TLS;
+		two[i].tls.ok = true;
+	}
+	two[0].tls.version = (char *)"TLSv1.3";
+	two[1].tls.version = (char *)"TLSv1";
+	struct host_result h2 = { .name = (char *)"mail.example.net", .ports = two, .nports = 2 };
+	paths(&d, p465, s465, 1);
+	advice_for(tb, &h2, &d, &a, &adv);
+	ck_assert(!adv.possible);
+	ck_assert_msg(strstr(adv.reason, "only TLSv1 on port 465"), "%s", adv.reason);
+
+	arena_free(&a);
+	kb_free(&kb);
+}
+END_TEST
+
 Suite *kb_suite(void)
 {
 	Suite *s = suite_create("kb");
@@ -666,6 +785,7 @@ Suite *kb_suite(void)
 	tcase_add_test(tc, audited_labels_hedged);
 	tcase_add_test(tc, client_text_is_plain);
 	tcase_add_test(tc, port_reach);
+	tcase_add_test(tc, tls_floor);
 	suite_add_tcase(s, tc);
 	return s;
 }
