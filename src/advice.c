@@ -225,14 +225,7 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 	out->unconfirmed_port = p->ports == PORTS_UNKNOWN && t->port != 25;
 	render_lines(p, p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
 	render_lines(p, p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
-	out->notes = arena_alloc(a, (p->notes.n ? p->notes.n : 1) * sizeof *out->notes);
-	for (size_t i = 0; i < p->notes.n; i++) {
-		struct buf b;
-		buf_init(&b);
-		hedge(p, p->notes.items[i], &b);
-		out->notes[out->nnotes++] = arena_strndup(a, buf_cstr(&b), b.len);
-		buf_free(&b);
-	}
+	render_lines(p, p->notes, p->nnotes, t, a, &out->notes, &out->nnotes);
 	if (out->unconfirmed_ability)
 		add_caution(out, a, arena_strdup(a, "no source confirms that this program can "
 						 "use this kind of encryption; if it fails, try "
@@ -248,6 +241,43 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 		add_caution(out, a, arena_strdup(a, "a label followed by \"" KB_HEDGE_MARK
 						 "\" is in no source we know: your version may "
 						 "word it differently or lack it"));
+}
+
+/*
+ * The TLS version the probe negotiated on a path, for a program whose
+ * oldest accepted version is known: the oldest over the path's addresses,
+ * since the program may reach any of them. 0 when there is no TLS or it
+ * was not negotiated; *version is then left alone.
+ */
+static int path_tls(const struct host_result *h, const struct path_option *o,
+		    const char **version)
+{
+	if (o->security == SECURITY_NONE)
+		return 0;
+	int oldest = 0;
+	for (size_t i = 0; i < h->nports; i++) {
+		const struct port_result *r = &h->ports[i];
+		if (r->port != o->port || !r->tls.ok ||
+		    (r->mode == MODE_TLS) != (o->security == SECURITY_TLS))
+			continue;
+		if (o->server && r->server && ascii_casecmp(o->server, r->server))
+			continue;
+		int rank = kb_tls_rank(r->tls.version);
+		if (rank && (!oldest || rank < oldest)) {
+			oldest = rank;
+			*version = r->tls.version;
+		}
+	}
+	return oldest;
+}
+
+/* The path's TLS is older than the program accepts: its version, else NULL. */
+static const char *tls_too_old(const struct kb_program *p, const struct host_result *h,
+			       const struct path_option *o)
+{
+	const char *version = NULL;
+	int rank = p->tls_min ? path_tls(h, o, &version) : 0;
+	return rank && rank < p->tls_min ? version : NULL;
 }
 
 static void cannot(const struct kb_program *p, struct arena *a, struct advice *out,
@@ -288,12 +318,23 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 	/* The best working path the program can take; remember why it could
 	 * not take the better ones. */
 	bool port_blocked = false;
+	const char *best_too_old = NULL;      /* the TLS of options[0], if too old */
+	struct buf old_tls;                   /* "TLSv1.1 on port 465 with ..." */
+	buf_init(&old_tls);
 	for (size_t i = 0; i < d->noptions; i++) {
 		const struct path_option *o = &d->options[i];
 		if (!advice_supports(p, o->security))
 			continue;
 		if (!advice_reaches(p, o->security, o->port)) {
 			port_blocked = true;
+			continue;
+		}
+		const char *too_old = tls_too_old(p, h, o);
+		if (too_old) {
+			buf_printf(&old_tls, "%s%s on port %d with %s", old_tls.len ? " and " : "",
+				   too_old, o->port, advice_security_words(o->security));
+			if (i == 0)
+				best_too_old = too_old;
 			continue;
 		}
 		struct advice_target t = {
@@ -309,7 +350,16 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 			const char *of = o->server && h->nservers > 1 ? " of " : "";
 			const char *srv = o->server && h->nservers > 1 ? o->server : "";
 			out->fallback = true;
-			if (advice_supports(p, best->security)) {
+			if (best_too_old) {
+				out->reason = arena_printf(a, "%s will not connect on port %d, the "
+							   "best choice here: it %s, and the server "
+							   "negotiates %s there. It can use %s on "
+							   "port %d%s%s, which also works", p->name,
+							   best->port, kb_tls_min_words(p, a),
+							   best_too_old,
+							   advice_security_words(o->security),
+							   o->port, of, srv);
+			} else if (advice_supports(p, best->security)) {
 				struct buf ports;
 				buf_init(&ports);
 				fixed_ports_words(p, &ports);
@@ -332,10 +382,22 @@ void advice_for(const struct kb_program *p, const struct host_result *h,
 							   of, srv);
 			}
 		}
+		buf_free(&old_tls);
 		return;
 	}
 	struct buf why;
 	buf_init(&why);
+	if (old_tls.len) {
+		/* It could take a path, but not with the TLS the server speaks. */
+		buf_printf(&why, "%s will not connect: it %s, and this server negotiates only "
+			   "%s. Ask the provider to enable TLS 1.2 or 1.3", p->name,
+			   kb_tls_min_words(p, a), buf_cstr(&old_tls));
+		cannot(p, a, out, buf_cstr(&why));
+		buf_free(&why);
+		buf_free(&old_tls);
+		return;
+	}
+	buf_free(&old_tls);
 	if (port_blocked) {
 		/* It could speak to the server, but not on the port it answers. */
 		buf_printf(&why, "%s has no box for the port: it sends only to ", p->name);

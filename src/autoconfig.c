@@ -9,6 +9,11 @@
  * The first candidate that succeeds, once every one above it has failed,
  * is taken.
  *
+ * A candidate whose TLS is older than Thunderbird accepts ("tls-min" of
+ * data/clients/thunderbird.client) fails: 465 is skipped, as its handshake
+ * fails during the guess; a STARTTLS pick, which the guess never upgrades,
+ * is taken but does not work.
+ *
  * "Weaker" compares that pick with the best working path the probe found
  * (diagnosis options[0], which may be on a port or a host Thunderbird never
  * tries): weaker when Thunderbird would send without encryption while an
@@ -20,6 +25,37 @@
 #include <string.h>
 
 #include "interpret.h"
+#include "kb.h"
+
+/*
+ * The oldest TLS version Thunderbird accepts, from its knowledge-base
+ * entry ("tls-min"), so the data says it once: rank 0 when not known.
+ */
+struct tb_floor {
+	int rank;
+	const char *words;       /* "accepts only TLS 1.2 or later (since ...)" */
+};
+
+static struct tb_floor thunderbird_floor(struct arena *a)
+{
+	struct tb_floor f = { 0, NULL };
+	struct kb kb;
+	kb_load(&kb);
+	const struct kb_program *p = kb_find(&kb, "thunderbird", NULL);
+	if (p && p->tls_min) {
+		f.rank = p->tls_min;
+		f.words = kb_tls_min_words(p, a);
+	}
+	kb_free(&kb);
+	return f;
+}
+
+/* The TLS of this port result is older than Thunderbird accepts. */
+static bool below_floor(const struct port_result *r, const struct tb_floor *f)
+{
+	int rank = r->tls.ok ? kb_tls_rank(r->tls.version) : 0;
+	return f->rank && rank && rank < f->rank;
+}
 
 static void note(struct tb_guess *g, const char *text)
 {
@@ -88,12 +124,22 @@ static const struct port_result *result_for(const struct host_result *h, const c
 
 /* Does this candidate succeed the way Thunderbird's probe decides? */
 static bool candidate_ok(const struct port_result *r, enum security sec, struct tb_guess *g,
-			 struct arena *a, bool *cert_noted)
+			 struct arena *a, bool *cert_noted, const struct tb_floor *floor,
+			 bool *floor_hit)
 {
 	switch (sec) {
 	case SECURITY_TLS:
 		if (!(r->mode == MODE_TLS && r->tls.ok && answered(r)))
 			return false;
+		/* Its handshake fails below the floor, so the guess moves on. */
+		if (below_floor(r, floor)) {
+			*floor_hit = true;
+			note(g, arena_printf(a, "Thunderbird skips port %d%s%s: the server "
+					     "negotiates %s there, and Thunderbird %s", r->port,
+					     r->server ? " of " : "", r->server ? r->server : "",
+					     r->tls.version, floor->words));
+			return false;
+		}
 		if (!port_result_programs_trust(r)) {
 			if (!*cert_noted)
 				note(g, arena_printf(a, "Thunderbird skips port %d%s%s because its "
@@ -139,6 +185,8 @@ static const char *weaker_reason(const struct tb_guess *g, const struct diagnosi
 static void guess(const struct host_result *h, const struct tb_hosts *hosts,
 		  const struct diagnosis *d, struct arena *a, struct tb_guess *g)
 {
+	const struct tb_floor floor = thunderbird_floor(a);
+	bool floor_hit = false;     /* a candidate failed on its TLS version */
 	/* One host's list before sorting, and the ranks of the sort. */
 	static const struct {
 		int port;
@@ -167,7 +215,8 @@ static void guess(const struct host_result *h, const struct tb_hosts *hosts,
 						unprobed = per_host[i].port;
 					continue;
 				}
-				if (!candidate_ok(r, per_host[i].sec, g, a, &cert_noted))
+				if (!candidate_ok(r, per_host[i].sec, g, a, &cert_noted, &floor,
+						  &floor_hit))
 					continue;
 				chosen = r;
 				chosen_host = hosts->names[k];
@@ -177,8 +226,12 @@ static void guess(const struct host_result *h, const struct tb_hosts *hosts,
 	if (chosen_host)
 		g->server = chosen_host;
 	if (!chosen) {
-		g->verdict = "none of the ports Thunderbird tries answers the way it expects: "
-			     "its automatic setup would fail; set the account up by hand";
+		/* By hand does not help where the TLS version is what fails. */
+		g->verdict = floor_hit
+			? "none of the ports Thunderbird tries answers the way it expects: its "
+			  "automatic setup would fail (see the note on the TLS version)"
+			: "none of the ports Thunderbird tries answers the way it expects: its "
+			  "automatic setup would fail; set the account up by hand";
 		if (unprobed)
 			note(g, arena_printf(a, "port %d was not probed (-p); Thunderbird tries "
 					     "it too", unprobed));
@@ -222,6 +275,15 @@ static void guess(const struct host_result *h, const struct tb_hosts *hosts,
 			     "which \"Normal password\" needs");
 		}
 	}
+	/* The guess never upgrades a STARTTLS candidate; sending does, and
+	 * fails below the floor. */
+	if (g->works && g->security == SECURITY_STARTTLS && below_floor(chosen, &floor)) {
+		g->works = false;
+		floor_hit = true;
+		note(g, arena_printf(a, "the STARTTLS upgrade of port %d negotiates %s, and "
+				     "Thunderbird %s, so sending would fail", g->port,
+				     chosen->tls.version, floor.words));
+	}
 	const char *weaker = weaker_reason(g, d, h->discovery, a);
 	g->weaker = weaker != NULL;
 
@@ -243,7 +305,10 @@ static void guess(const struct host_result *h, const struct tb_hosts *hosts,
 
 	const char *pick = arena_printf(a, "it would pick port %d with %s and \"%s\"", g->port,
 					sec_words(g->security), g->auth);
-	if (!g->works)
+	if (!g->works && floor_hit && g->security == SECURITY_STARTTLS)
+		g->verdict = arena_printf(a, "%s, which does not work here: Thunderbird refuses "
+					  "the TLS version of the upgrade (see the note)", pick);
+	else if (!g->works)
 		g->verdict = arena_printf(a, "%s, which does not work here%s%s; set the account "
 					  "up by hand with the recommended settings", pick,
 					  weaker ? " (and is weaker than what the server offers: "

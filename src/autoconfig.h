@@ -11,7 +11,9 @@
  * (it never upgrades); any other answer counts; the AUTH method comes from
  * that same EHLO: GSSAPI, then CRAM-MD5 ("Encrypted password"), then NTLM,
  * else "Normal password"; the user name starts as the part before the @.
- * Pure code over the probe results.
+ * A TLS version older than Thunderbird accepts (its "tls-min" in the
+ * knowledge base) fails the candidate, or the sending after it.
+ * Pure code over the probe results and the embedded knowledge base.
  */
 #ifndef SMTPCHECK_AUTOCONFIG_H
 #define SMTPCHECK_AUTOCONFIG_H

@@ -210,6 +210,7 @@ struct found_reply {
 	int code;
 	bool inferred;
 	char enhanced[16];
+	size_t start;            /* where the code begins */
 	size_t text_start, text_end;
 };
 
@@ -243,6 +244,7 @@ static bool find_reply(const char *text, struct found_reply *f)
 		f->code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 		f->inferred = false;
 		memcpy(f->enhanced, enh, sizeof enh);
+		f->start = i;
 		f->text_start = i + 4 + (elen ? elen + 1 : 0);
 		if (f->text_start > n)
 			f->text_start = n;
@@ -278,11 +280,48 @@ static bool find_reply(const char *text, struct found_reply *f)
 		f->code = cls == 2 ? 250 : cls == 4 ? 451 : 550;
 		f->inferred = true;
 		memcpy(f->enhanced, enh, sizeof enh);
+		f->start = i;
 		f->text_start = i + elen;
 		f->text_end = f->text_start + strcspn(text + f->text_start, "\r\n");
 		return true;
 	}
 	return false;
+}
+
+/*
+ * What a mail program writes after the reply it quotes: Thunderbird's
+ * advice after "The mail server responded: ...", Outlook Express's
+ * ", Port: 25, Secure(SSL): No, ...". They are not the server's words, so
+ * the reply ends where one starts.
+ */
+static const char *const client_tails[] = {
+	"Please verify that your email address is correct",
+	"Please check the message recipient",
+	"Please check the message and try again",
+	", Port: ",
+	", Server Error: ",
+	", Error Number: ",
+	"Error Number: 0x",
+};
+
+static void cut_client_tail(const char *input, struct found_reply *f)
+{
+	for (size_t i = 0; i < ARRAY_LEN(client_tails); i++) {
+		const char *at = ascii_strcasestr(input + f->text_start, client_tails[i]);
+		if (!at || (size_t)(at - input) >= f->text_end)
+			continue;
+		size_t end = (size_t)(at - input);
+		/* and the blanks and the full stop before it */
+		while (end > f->text_start && (input[end - 1] == ' ' || input[end - 1] == '.' ||
+					       input[end - 1] == '\n' || input[end - 1] == '\r'))
+			end--;
+		f->text_end = end;
+	}
+	/* "Server Response: '550 5.7.1 ...'": the closing quote is the client's. */
+	char open = f->start > 0 ? input[f->start - 1] : '\0';
+	if ((open == '\'' || open == '"') && f->text_end > f->text_start &&
+	    input[f->text_end - 1] == open)
+		f->text_end--;
 }
 
 /*
@@ -376,6 +415,14 @@ static void add(struct explanation *e, struct arena *a, const char *id, int code
 	f->advice = info ? info->advice : NULL;
 }
 
+/* Move finding i to the front, the others keeping their order. */
+static void first(struct diagnosis *d, size_t i)
+{
+	struct finding f = d->findings[i];
+	memmove(d->findings + 1, d->findings, i * sizeof *d->findings);
+	d->findings[0] = f;
+}
+
 static bool generic(const char *id)
 {
 	return !strcmp(id, "permanent-failure") || !strcmp(id, "temporary-failure") ||
@@ -403,6 +450,7 @@ void explain(const char *input, struct arena *a, struct explanation *e)
 
 	struct found_reply f;
 	if (find_reply(input, &f)) {
+		cut_client_tail(input, &f);
 		e->code = f.code;
 		e->code_inferred = f.inferred;
 		e->reply_text = reply_lines_text(input, &f, a);
@@ -410,7 +458,11 @@ void explain(const char *input, struct arena *a, struct explanation *e)
 		if (!f.enhanced[0] && !f.inferred)
 			reply_find_enhanced(e->reply_text, f.code, f.enhanced);
 		memcpy(e->enhanced, f.enhanced, sizeof e->enhanced);
-		const struct reply_rule *r = interpret_reply(ctx, f.code, f.enhanced, e->reply_text);
+		/* Quoted without its basic code, the reply is read by its
+		 * enhanced code and words as the full reply would be. */
+		const struct reply_rule *r = f.inferred
+			? interpret_reply_class(ctx, f.code, f.enhanced, e->reply_text)
+			: interpret_reply(ctx, f.code, f.enhanced, e->reply_text);
 		if (f.code == 550 && !f.inferred && !f.enhanced[0] && blank(e->reply_text) &&
 		    !e->client_code)
 			r = &bare_550;
@@ -422,9 +474,16 @@ void explain(const char *input, struct arena *a, struct explanation *e)
 			else
 				buf_printf(&b, "%d%s%s (%s): %s", f.code, f.enhanced[0] ? " " : "",
 					   f.enhanced, code_class_meaning(f.code), r->says);
-			if (detail)
+			/* Some rules say just what the enhanced code means. */
+			if (detail && !ascii_strcasestr(r->says, detail))
 				buf_printf(&b, "; %s means %s", f.enhanced, detail);
+			size_t before = e->d.n;
 			add(e, a, r->id, f.code, buf_cstr(&b));
+			/* The server's own reply says more than the client's
+			 * number ("0x800CCC78: the sender was refused"), unless
+			 * all it gives is a class. */
+			if (e->d.n > before && before > 0 && !generic(r->id))
+				first(&e->d, before);
 		}
 	}
 

@@ -106,6 +106,10 @@ const struct reply_rule reply_rules[] = {
 	{ ANY, 500, 599, NULL, "must authenticate", "auth-required", "the server wants authentication first" },
 	{ ANY, 500, 599, NULL, "smtp auth", "auth-required", "the server wants SMTP authentication" },
 	{ ANY, 500, 599, NULL, "authentication is required", "auth-required", "the server wants authentication first" },
+	/* Exchange's "530 5.7.1 Client was not authenticated" and "530 5.7.57
+	 * Client not authenticated to send mail": the words carry it when a
+	 * client quotes the reply without its 530. */
+	{ ANY, 500, 599, NULL, "not authenticated", "auth-required", "the server wants the mail program to log in first" },
 
 	/* Client blocked by address. */
 	{ ANY, 400, 599, NULL, "blocked using", "client-blocked", "the client's address is on a DNS block list" },
@@ -200,13 +204,24 @@ static bool enhanced_matches(const char *pattern, const char *enhanced)
 	return !strcmp(enhanced, pattern);
 }
 
-const struct reply_rule *interpret_reply(unsigned ctx, int code,
-					 const char *enhanced, const char *text)
+/* The code is in the rule's range; for a code that stands for its whole
+ * class, any code of the class will do when the rule also names an
+ * enhanced code or words, which say more than the basic code. */
+static bool code_matches(const struct reply_rule *r, int code, bool class_only)
+{
+	if (code >= r->lo && code <= r->hi)
+		return true;
+	return class_only && (r->enhanced || r->text) && code / 100 >= r->lo / 100 &&
+	       code / 100 <= r->hi / 100;
+}
+
+static const struct reply_rule *lookup(unsigned ctx, int code, bool class_only,
+				       const char *enhanced, const char *text)
 {
 	for (const struct reply_rule *r = reply_rules; r->id; r++) {
 		if (r->ctx && !(r->ctx & ctx))
 			continue;
-		if (code < r->lo || code > r->hi)
+		if (!code_matches(r, code, class_only))
 			continue;
 		if (!enhanced_matches(r->enhanced, enhanced))
 			continue;
@@ -215,6 +230,18 @@ const struct reply_rule *interpret_reply(unsigned ctx, int code,
 		return r;
 	}
 	return NULL;
+}
+
+const struct reply_rule *interpret_reply(unsigned ctx, int code,
+					 const char *enhanced, const char *text)
+{
+	return lookup(ctx, code, false, enhanced, text);
+}
+
+const struct reply_rule *interpret_reply_class(unsigned ctx, int code,
+					       const char *enhanced, const char *text)
+{
+	return lookup(ctx, code, true, enhanced, text);
 }
 
 /* RFC 3463 and the RFC 5248 registry, subject.detail, in our words. */

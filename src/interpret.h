@@ -36,6 +36,17 @@ struct reply_rule {
 const struct reply_rule *interpret_reply(unsigned ctx, int code,
 					 const char *enhanced, const char *text);
 
+/*
+ * The same for a reply quoted without its basic code ("The mail server
+ * responded: 5.7.1 Client was not authenticated"): `code` stands for its
+ * class (250, 451, 550). A rule that names an enhanced code or words
+ * applies to every code of that class, so the quote reads as the reply it
+ * came from ("530 5.7.1 Client was not authenticated"); a rule that goes
+ * by the basic code alone needs `code` itself.
+ */
+const struct reply_rule *interpret_reply_class(unsigned ctx, int code,
+					       const char *enhanced, const char *text);
+
 /* Plain words for an enhanced code's subject.detail ("7.8"), or NULL. */
 const char *enhanced_meaning(const char *enhanced);
 

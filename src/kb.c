@@ -120,6 +120,74 @@ static bool parse_ports(const char *v, struct kb_program *p)
 	return any;
 }
 
+static const struct {
+	const char *name;
+	int rank;
+	const char *words;
+} tls_versions[] = {
+	{ "SSLv2", 2, "SSL 2" }, { "SSLv3", 3, "SSL 3" },
+	{ "TLSv1", 10, "TLS 1.0" }, { "TLSv1.0", 10, "TLS 1.0" }, { "1.0", 10, "TLS 1.0" },
+	{ "TLSv1.1", 11, "TLS 1.1" }, { "1.1", 11, "TLS 1.1" },
+	{ "TLSv1.2", 12, "TLS 1.2" }, { "1.2", 12, "TLS 1.2" },
+	{ "TLSv1.3", 13, "TLS 1.3" }, { "1.3", 13, "TLS 1.3" },
+};
+
+int kb_tls_rank(const char *version)
+{
+	for (size_t i = 0; version && i < ARRAY_LEN(tls_versions); i++)
+		if (!strcmp(version, tls_versions[i].name))
+			return tls_versions[i].rank;
+	return 0;
+}
+
+const char *kb_tls_words(int rank)
+{
+	for (size_t i = 0; i < ARRAY_LEN(tls_versions); i++)
+		if (tls_versions[i].rank == rank)
+			return tls_versions[i].words;
+	return "an unknown TLS version";
+}
+
+char *kb_tls_min_words(const struct kb_program *p, struct arena *a)
+{
+	if (!p->tls_min)
+		return NULL;
+	if (p->tls_min_since)
+		return arena_printf(a, "accepts only %s or later (since version %s)",
+				    kb_tls_words(p->tls_min), p->tls_min_since);
+	return arena_printf(a, "accepts only %s or later in its current versions",
+			    kb_tls_words(p->tls_min));
+}
+
+/* "1.2", or "1.2 since 78": a TLS version of the data (not SSL), then
+ * optionally the release that brought it. */
+static bool parse_tls_min(struct kb *kb, const char *v, struct kb_program *p)
+{
+	char version[8];
+	size_t n = strcspn(v, " ");
+	if (n >= sizeof version)
+		return false;
+	memcpy(version, v, n);
+	version[n] = '\0';
+	p->tls_min = isdigit((unsigned char)version[0]) ? kb_tls_rank(version) : 0;
+	if (p->tls_min < 10)
+		return false;
+	const char *rest = v + n;
+	while (*rest == ' ')
+		rest++;
+	if (!*rest)
+		return true;
+	if (strncmp(rest, "since ", 6))
+		return false;
+	rest += 6;
+	while (*rest == ' ')
+		rest++;
+	if (!*rest)
+		return false;
+	p->tls_min_since = arena_strdup(&kb->arena, rest);
+	return true;
+}
+
 /* Quotes come in pairs, so the labels between them can be found. */
 static bool quotes_paired(const char *text)
 {
@@ -314,6 +382,8 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 		} else if (!strcmp(key, "starttls")) {
 			ok = parse_ability(val, &p.starttls);
 			seen_starttls = true;
+		} else if (!strcmp(key, "tls-min")) {
+			ok = parse_tls_min(kb, val, &p);
 		} else if (!strcmp(key, "ports")) {
 			ok = parse_ports(val, &p);
 			seen_ports = true;
@@ -327,7 +397,18 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 		} else if (!strcmp(key, "upgrade")) {
 			list_add(kb, &p.upgrade, val);
 		} else if (!strcmp(key, "note")) {
-			list_add(kb, &p.notes, val);
+			/* A note may hold only for some settings, as a step does
+			 * ("[unknown] ..." when no login was tested). */
+			unsigned cond;
+			char *t;
+			if (!parse_cond(kb, file, lineno, val, &cond, &t) ||
+			    !check_placeholders(kb, file, lineno, t))
+				continue;
+			if (!quotes_paired(t)) {
+				error(kb, file, lineno, "a '\"' without its pair");
+				continue;
+			}
+			add_line(kb, &p.notes, &p.nnotes, cond, t);
 		} else if (!strcmp(key, "source")) {
 			list_add(kb, &p.sources, val);
 		} else if (!strcmp(key, "unconfirmed")) {

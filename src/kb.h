@@ -75,9 +75,14 @@ struct kb_program {
 	bool none;
 	bool spa;
 	char *username;           /* any | full | local */
+	int tls_min;              /* oldest TLS its current releases accept by
+				     default, kb_tls_rank() of it; 0: not known */
+	char *tls_min_since;      /* the release that brought that floor, or NULL */
 	enum port_setting ports;
 	int fixed_port[PORT_MODES]; /* PORTS_FIXED: the port per mode, 0: none */
-	struct kb_list upgrade, notes, sources, unconfirmed;
+	struct kb_list upgrade, sources, unconfirmed;
+	struct kb_line *notes;    /* quirks; conditions as on steps */
+	size_t nnotes;
 	struct kb_list unconfirmed_labels; /* printed with KB_HEDGE after them */
 	struct kb_line *steps;
 	size_t nsteps;
@@ -109,6 +114,23 @@ bool kb_parse(struct kb *kb, const char *file, const char *text);
  */
 const struct kb_program *kb_find(const struct kb *kb, const char *name,
 				 struct buf *candidates);
+
+/*
+ * A TLS version as a number that orders: "TLSv1" and "1.0" -> 10,
+ * "TLSv1.1" -> 11, "1.2" -> 12, "TLSv1.3" -> 13, "SSLv3" -> 3; 0 for
+ * anything else (not known).
+ */
+int kb_tls_rank(const char *version);
+
+/* "TLS 1.2" for a rank of kb_tls_rank(). */
+const char *kb_tls_words(int rank);
+
+/*
+ * What the program's TLS floor means, after its name: "accepts only TLS
+ * 1.2 or later (since version 78)", or "accepts only TLS 1.2 or later in
+ * its current versions"; NULL when the floor is not known.
+ */
+char *kb_tls_min_words(const struct kb_program *p, struct arena *a);
 
 /* "oe 6", "Outlook-Express.6" -> "oe6", "outlookexpress6". */
 void kb_normalize(const char *in, char *out, size_t outlen);

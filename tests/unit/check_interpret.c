@@ -2,6 +2,7 @@
  * check_interpret.c - the reply table and --explain's reading of pasted
  * text: which reply is found, which finding it becomes.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "explain.h"
@@ -140,6 +141,91 @@ START_TEST(explain_examples)
 }
 END_TEST
 
+/*
+ * A reply a mail program quotes in its own sentence, with or without the
+ * basic code (Thunderbird drops it), is read as the reply alone: the same
+ * first finding, and no phrase said twice.
+ */
+static const char *const quoted_replies[] = {
+	"530 5.7.1 Client was not authenticated",
+	"530 5.7.57 Client not authenticated to send mail",
+	"530 5.7.0 Authentication required",
+	"530 5.7.0 Must issue a STARTTLS command first",
+	"554 5.7.1 <x@example.com>: Relay access denied",
+	"550 5.7.1 Unable to relay",
+	"535 5.7.8 Error: authentication failed: authentication failure",
+	"534 5.7.9 Application-specific password required",
+	"535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+	"553 5.7.1 <alice@example.com>: Sender address rejected: not owned by user bob@example.com",
+	"550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown",
+	"552 5.3.4 Message size exceeds fixed limit",
+	"550 5.7.1 Message rejected",
+};
+
+/* Thunderbird (MAIL FROM, RCPT TO), Apple Mail, Outlook. */
+static const char *const client_wrappers[] = {
+	"Sending of the message failed.\nAn error occurred while sending mail. The mail server "
+	"responded: %s. Please verify that your email address is correct in your account "
+	"settings and try again.",
+	"An error occurred while sending mail. The mail server responded:\n%s.\nPlease check the "
+	"message recipient \"x@example.com\" and try again.",
+	"Cannot send message using the server smtp.example.com.\nThe server response was: %s",
+	"Send test e-mail message: Your outgoing (SMTP) e-mail server has reported an internal "
+	"error. If you continue to receive this message, contact your server administrator or "
+	"Internet service provider (ISP). The server responded: %s",
+};
+
+static void assert_said_once(const char *message, const char *phrase)
+{
+	const char *at = phrase ? strstr(message, phrase) : NULL;
+	ck_assert_msg(!at || !strstr(at + 1, phrase), "'%s' said twice in: %s", phrase, message);
+}
+
+START_TEST(quoted_reply_reads_as_reply)
+{
+	const char *bare = quoted_replies[_i];
+	struct arena a = { 0 };
+	struct explanation alone;
+	explain(bare, &a, &alone);
+	ck_assert(alone.recognised);
+	const char *want = alone.d.findings[0].id;
+	assert_said_once(alone.d.findings[0].message, enhanced_meaning(alone.enhanced));
+	for (size_t w = 0; w < ARRAY_LEN(client_wrappers); w++)
+		for (int with_code = 0; with_code < 2; with_code++) {
+			char text[1024];
+			snprintf(text, sizeof text, client_wrappers[w], with_code ? bare : bare + 4);
+			struct explanation e;
+			explain(text, &a, &e);
+			ck_assert_msg(e.recognised && !strcmp(e.d.findings[0].id, want),
+				      "%s: first finding %s, alone %s", text,
+				      e.d.n ? e.d.findings[0].id : "-", want);
+			ck_assert_str_eq(e.enhanced, alone.enhanced);
+			ck_assert_int_eq(e.code_inferred, !with_code);
+			if (with_code)
+				ck_assert_int_eq(e.code, alone.code);
+			/* The client's advice after the quote is not the server's. */
+			ck_assert_msg(!strstr(e.reply_text, "Please"), "%s", e.reply_text);
+			assert_said_once(e.d.findings[0].message, enhanced_meaning(e.enhanced));
+			explanation_free(&e);
+		}
+	explanation_free(&alone);
+	arena_free(&a);
+}
+END_TEST
+
+/* A rule that only restates the enhanced code is not followed by it. */
+START_TEST(no_doubled_meaning)
+{
+	struct arena a = { 0 };
+	struct explanation e;
+	explain("The mail server responded: 5.7.1 Message rejected", &a, &e);
+	ck_assert(e.recognised);
+	assert_said_once(e.d.findings[0].message, "delivery not authorised, message refused");
+	explanation_free(&e);
+	arena_free(&a);
+}
+END_TEST
+
 Suite *interpret_suite(void)
 {
 	Suite *s = suite_create("interpret");
@@ -148,6 +234,8 @@ Suite *interpret_suite(void)
 	tcase_add_test(tc, every_rule_id_is_catalogued);
 	tcase_add_test(tc, enhanced_words);
 	tcase_add_loop_test(tc, explain_examples, 0, (int)(sizeof examples / sizeof *examples));
+	tcase_add_loop_test(tc, quoted_reply_reads_as_reply, 0, (int)ARRAY_LEN(quoted_replies));
+	tcase_add_test(tc, no_doubled_meaning);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,7 @@
 
 #include "advice.h"
 #include "findings.h"
+#include "interpret.h"
 #include "kb.h"
 #include "suites.h"
 
@@ -25,6 +26,7 @@ static const char sample[] =
 	"ports = any\n"
 	"spa = yes\n"
 	"note = It forgets the password after an update.\n"
+	"note = [unknown] Ask the provider which user name to use.\n"
 	"source = test\n"
 	"unconfirmed-label = Use SPA\n"
 	"\n"
@@ -81,12 +83,17 @@ START_TEST(parse_sample)
 	ck_assert_uint_eq(adv.ncautions, 1);
 	ck_assert(strstr(adv.cautions[0], "\"(not confirmed)\"") != NULL);
 	ck_assert_str_eq(adv.summary[0], "\"Tools\" > \"Accounts\": SSL on, port 465");
+	/* A note with a condition shows only where it holds. */
+	ck_assert_uint_eq(adv.nnotes, 1);
+	ck_assert_str_eq(adv.notes[0], "It forgets the password after an update.");
 	struct advice_target t2 = { "m.example", 25, SECURITY_NONE, USERNAME_UNKNOWN, NULL };
 	advice_render(p, &t2, &a, &adv);
 	ck_assert_uint_eq(adv.nsteps, 5);
 	ck_assert(strstr(adv.steps[2], "your user name") != NULL);
 	ck_assert_str_eq(adv.steps[3], "Untick \"Use SSL\".");
 	ck_assert_uint_eq(adv.nsummary, 0);
+	ck_assert_uint_eq(adv.nnotes, 2);
+	ck_assert_str_eq(adv.notes[1], "Ask the provider which user name to use.");
 	arena_free(&a);
 	kb_free(&kb);
 }
@@ -125,8 +132,16 @@ START_TEST(format_errors)
 	expect_error(HEAD "ports = ssl 465\nsteps:\nGo.\n", "bad value for 'ports'");
 	expect_error(HEAD "ports = tls 70000\nsteps:\nGo.\n", "bad value for 'ports'");
 	expect_error(HEAD "steps:\nTick \"Use SSL.\n", "without its pair");
+	expect_error(HEAD "note = [tested] Fine.\nsteps:\nGo.\n", "unknown condition 'tested'");
+	expect_error(HEAD "note = Use {hostname}.\nsteps:\nGo.\n", "unknown placeholder");
 	expect_error(HEAD "unconfirmed-label = Save Password\nsteps:\nTick \"Save password\".\n",
 		     "unconfirmed-label 'Save Password' is quoted in no step");
+
+	/* The oldest TLS a program accepts: a TLS version, optionally "since". */
+	expect_error(HEAD "tls-min = TLSv1.2\nsteps:\nGo.\n", "bad value for 'tls-min'");
+	expect_error(HEAD "tls-min = 1.5\nsteps:\nGo.\n", "bad value for 'tls-min'");
+	expect_error(HEAD "tls-min = 1.2 from 78\nsteps:\nGo.\n", "bad value for 'tls-min'");
+	expect_error(HEAD "tls-min = 1.2 since\nsteps:\nGo.\n", "bad value for 'tls-min'");
 
 	/* The forms "ports" takes. */
 	struct kb kb = { 0 };
@@ -147,7 +162,31 @@ START_TEST(format_errors)
 	ck_assert_int_eq(kb.programs[1].fixed_port[PORT_TLS], 25);
 	ck_assert_int_eq(kb.programs[1].fixed_port[PORT_NONE], 25);
 	ck_assert_int_eq(kb.programs[2].ports, PORTS_UNKNOWN);   /* cannot log in */
+	ck_assert_int_eq(kb.programs[0].tls_min, 0);              /* not known */
+	ck_assert_msg(kb_parse(&kb, "e.client", "id = e\nname = E\nplatform = any\nauth = yes\n"
+			       "tls = yes\nstarttls = yes\ntls-min = 1.2 since 78\nports = any\n"
+			       "steps:\nGo.\n"), "%s", buf_cstr(&kb.errors));
+	ck_assert_msg(kb_parse(&kb, "f.client", "id = f\nname = F\nplatform = any\nauth = yes\n"
+			       "tls = yes\nstarttls = yes\ntls-min = 1.3\nports = any\n"
+			       "steps:\nGo.\n"), "%s", buf_cstr(&kb.errors));
+	struct arena a = { 0 };
+	ck_assert_int_eq(kb.programs[3].tls_min, 12);
+	ck_assert_str_eq(kb_tls_min_words(&kb.programs[3], &a),
+			 "accepts only TLS 1.2 or later (since version 78)");
+	ck_assert_str_eq(kb_tls_min_words(&kb.programs[4], &a),
+			 "accepts only TLS 1.3 or later in its current versions");
+	ck_assert_ptr_null(kb_tls_min_words(&kb.programs[0], &a));
+	arena_free(&a);
 	kb_free(&kb);
+
+	/* OpenSSL's names order as the versions do. */
+	ck_assert_int_lt(kb_tls_rank("SSLv3"), kb_tls_rank("TLSv1"));
+	ck_assert_int_lt(kb_tls_rank("TLSv1"), kb_tls_rank("TLSv1.1"));
+	ck_assert_int_lt(kb_tls_rank("TLSv1.1"), kb_tls_rank("TLSv1.2"));
+	ck_assert_int_lt(kb_tls_rank("TLSv1.2"), kb_tls_rank("TLSv1.3"));
+	ck_assert_int_eq(kb_tls_rank("TLSv1.2"), kb_tls_rank("1.2"));
+	ck_assert_int_eq(kb_tls_rank("DTLSv1.2"), 0);
+	ck_assert_int_eq(kb_tls_rank(NULL), 0);
 }
 END_TEST
 
@@ -475,6 +514,62 @@ START_TEST(audited_labels_hedged)
 }
 END_TEST
 
+/* Words a customer or a help-desk agent cannot place: our name for the
+ * help pages the data came from, and smtpcheck's own machinery. */
+static const char *const internal_words[] = { "seed", "probe" };
+
+static void assert_plain(const char *id, const char *what, const char *text)
+{
+	for (size_t w = 0; w < ARRAY_LEN(internal_words); w++)
+		ck_assert_msg(!ascii_strcasestr(text, internal_words[w]),
+			      "%s: %s says \"%s\": %s", id, what, internal_words[w], text);
+}
+
+static void check_plain(const struct kb_program *p, const struct advice *adv, const void *arg)
+{
+	(void)arg;
+	for (size_t s = 0; s < adv->nsteps; s++)
+		assert_plain(p->id, "a step", adv->steps[s]);
+	for (size_t s = 0; s < adv->nsummary; s++)
+		assert_plain(p->id, "a summary", adv->summary[s]);
+	for (size_t s = 0; s < adv->ncautions; s++)
+		assert_plain(p->id, "a caution", adv->cautions[s]);
+	for (size_t s = 0; s < adv->nnotes; s++) {
+		assert_plain(p->id, "a note", adv->notes[s]);
+		/* Notes are printed apart from the steps (after them in the
+		 * text, in a list of their own in JSON): no "below"/"above". */
+		ck_assert_msg(!ascii_strcasestr(adv->notes[s], "below") &&
+			      !ascii_strcasestr(adv->notes[s], "above"),
+			      "%s: a note points at the layout: %s", p->id, adv->notes[s]);
+		/* A note about the user name holds for what was tested. */
+		if (adv->target.username == USERNAME_UNKNOWN)
+			ck_assert_msg(!strstr(adv->notes[s], "accepted when smtpcheck logged in"),
+				      "%s: untested, yet: %s", p->id, adv->notes[s]);
+		else
+			ck_assert_msg(!strstr(adv->notes[s], "could not log in"),
+				      "%s: tested, yet: %s", p->id, adv->notes[s]);
+	}
+}
+
+/* Everything printed about a program is in words customers know. */
+START_TEST(client_text_is_plain)
+{
+	struct kb kb;
+	kb_load(&kb);
+	for (size_t i = 0; i < kb.n; i++) {
+		const struct kb_program *p = &kb.programs[i];
+		assert_plain(p->id, "the name", p->name);
+		assert_plain(p->id, "the platform", p->platform);
+		for (size_t k = 0; k < p->upgrade.n; k++)
+			assert_plain(p->id, "an upgrade", p->upgrade.items[k]);
+		for (size_t k = 0; k < p->unconfirmed.n; k++)
+			assert_plain(p->id, "an unconfirmed line", p->unconfirmed.items[k]);
+		render_all(p, check_plain, NULL);
+	}
+	kb_free(&kb);
+}
+END_TEST
+
 /* The server's working paths, best first, as diagnose() lists them. */
 static void paths(struct diagnosis *d, const int *ports, const enum security *secs, size_t n)
 {
@@ -588,6 +683,95 @@ START_TEST(port_reach)
 }
 END_TEST
 
+/*
+ * A program whose oldest accepted TLS is known does not take a path whose
+ * TLS is older: it takes another, or says it will not connect; a program
+ * whose floor is not known is told nothing new.
+ */
+START_TEST(tls_floor)
+{
+	struct kb kb;
+	kb_load(&kb);
+	const struct kb_program *tb = kb_find(&kb, "thunderbird", NULL);
+	const struct kb_program *oe = kb_find(&kb, "outlook-express-5-6-windows", NULL);
+	ck_assert(tb && oe);
+	ck_assert_int_eq(tb->tls_min, 12);
+	ck_assert_str_eq(tb->tls_min_since, "78");
+	ck_assert_int_eq(oe->tls_min, 0);
+
+	struct port_result ports[2];
+	memset(ports, 0, sizeof ports);
+	ports[0].port = 465;
+	ports[0].mode = MODE_TLS;
+	ports[0].tls.ok = true;
+	ports[0].tls.version = (char *)"TLSv1.1";
+	ports[1].port = 587;
+	ports[1].mode = MODE_STARTTLS;
+	ports[1].tls.ok = true;
+	ports[1].tls.version = (char *)"TLSv1.3";
+	struct host_result h = { .name = (char *)"mail.example.net", .ports = ports, .nports = 1 };
+	struct diagnosis d;
+	struct arena a = { 0 };
+	struct advice adv;
+
+	/* 465 with TLS 1.1 only. */
+	static const int p465[] = { 465 };
+	static const enum security s465[] = { SECURITY_TLS };
+	paths(&d, p465, s465, 1);
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(!adv.possible);
+	ck_assert_msg(strstr(adv.reason, "Thunderbird (desktop) will not connect: it accepts only "
+			     "TLS 1.2 or later (since version 78), and this server negotiates "
+			     "only TLSv1.1 on port 465 with SSL/TLS (implicit TLS). Ask the "
+			     "provider to enable TLS 1.2 or 1.3"), "%s", adv.reason);
+	advice_for(oe, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 465);
+
+	/* And 587 with TLS 1.3: Thunderbird takes it, and says why. */
+	h.nports = 2;
+	static const int p465_587[] = { 465, 587 };
+	static const enum security s465_587[] = { SECURITY_TLS, SECURITY_STARTTLS };
+	paths(&d, p465_587, s465_587, 2);
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(adv.possible && adv.fallback);
+	ck_assert_int_eq(adv.target.port, 587);
+	ck_assert_int_eq(adv.target.security, SECURITY_STARTTLS);
+	ck_assert_msg(strstr(adv.reason, "will not connect on port 465, the best choice here: it "
+			     "accepts only TLS 1.2 or later (since version 78), and the server "
+			     "negotiates TLSv1.1 there. It can use STARTTLS on port 587"),
+		      "%s", adv.reason);
+
+	/* The same port at TLS 1.2 is fine; a version not known blocks nothing. */
+	ports[0].tls.version = (char *)"TLSv1.2";
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+	ck_assert_int_eq(adv.target.port, 465);
+	ports[0].tls.version = NULL;
+	advice_for(tb, &h, &d, &a, &adv);
+	ck_assert(adv.possible && !adv.fallback);
+
+	/* Several addresses on one port: the oldest counts. */
+	struct port_result two[2];
+	memset(two, 0, sizeof two);
+	for (int i = 0; i < 2; i++) {
+		two[i].port = 465;
+		two[i].mode = MODE_TLS;
+		two[i].tls.ok = true;
+	}
+	two[0].tls.version = (char *)"TLSv1.3";
+	two[1].tls.version = (char *)"TLSv1";
+	struct host_result h2 = { .name = (char *)"mail.example.net", .ports = two, .nports = 2 };
+	paths(&d, p465, s465, 1);
+	advice_for(tb, &h2, &d, &a, &adv);
+	ck_assert(!adv.possible);
+	ck_assert_msg(strstr(adv.reason, "only TLSv1 on port 465"), "%s", adv.reason);
+
+	arena_free(&a);
+	kb_free(&kb);
+}
+END_TEST
+
 Suite *kb_suite(void)
 {
 	Suite *s = suite_create("kb");
@@ -599,7 +783,9 @@ Suite *kb_suite(void)
 	tcase_add_test(tc, every_program_renders);
 	tcase_add_test(tc, unconfirmed_labels_hedged);
 	tcase_add_test(tc, audited_labels_hedged);
+	tcase_add_test(tc, client_text_is_plain);
 	tcase_add_test(tc, port_reach);
+	tcase_add_test(tc, tls_floor);
 	suite_add_tcase(s, tc);
 	return s;
 }
