@@ -210,6 +210,37 @@ static void mech_list(const struct ehlo_caps *caps, struct buf *b)
 	}
 }
 
+/* The words probe.c's stop_on_reply gives each command a reply answered. */
+static const char *const answered_to[PS_COUNT] = {
+	[PS_GREETING] = "the connection (greeting)",
+	[PS_EHLO] = "EHLO", [PS_EHLO_TLS] = "EHLO", [PS_HELO] = "HELO",
+	[PS_STARTTLS] = "STARTTLS", [PS_AUTH] = "AUTH", [PS_MAIL] = "MAIL FROM",
+	[PS_RCPT] = "RCPT TO", [PS_RSET] = "RSET",
+};
+
+void port_error_words(const struct port_result *r, struct buf *out)
+{
+	/* probe.c quotes a reply that ended the session by its first line. */
+	if (r->fail == FAIL_REJECTED && r->stop_code && r->stop_state >= 0 &&
+	    r->stop_state < PS_COUNT && answered_to[r->stop_state]) {
+		buf_printf(out, "the server answered %d to %s: ", r->stop_code,
+			   answered_to[r->stop_state]);
+		reply_show(out, 0, r->stop_enhanced, r->stop_text);
+		return;
+	}
+	buf_puts(out, r->error ? r->error : "failed");
+}
+
+void port_tls_error_words(const struct port_result *r, struct buf *out)
+{
+	if (r->mode == MODE_STARTTLS && r->starttls_code && r->starttls_code != 220) {
+		buf_puts(out, "STARTTLS refused: ");
+		reply_show(out, r->starttls_code, r->starttls_enhanced, r->starttls_text);
+		return;
+	}
+	buf_puts(out, r->tls.error ? r->tls.error : "unknown error");
+}
+
 /* ---- port rules ---- */
 
 static void rule_connect(struct ctx *c, const struct port_result *r)
@@ -248,6 +279,21 @@ static const char *other_service(const char *text)
 	return NULL;
 }
 
+/* How much of escaped text fits in max characters, never half an escape. */
+static size_t escaped_prefix(const char *t, size_t max)
+{
+	size_t len = strlen(t), keep = 0;
+	while (t[keep]) {
+		size_t step = t[keep] != '\\' || !t[keep + 1] ? 1 : t[keep + 1] == 'x' ? 4 : 2;
+		if (step > len - keep)
+			step = len - keep;
+		if (keep + step > max)
+			break;
+		keep += step;
+	}
+	return keep;
+}
+
 static void rule_session(struct ctx *c, const struct port_result *r)
 {
 	if (!r->connected)
@@ -257,20 +303,11 @@ static void rule_session(struct ctx *c, const struct port_result *r)
 	case FAIL_TIMEOUT:
 		if (r->fail_state == PS_GREETING && !r->greeting_code &&
 		    other_service(r->sniff_text)) {
-			/* Quote 60 characters at most, never half an escape,
-			 * and say when the quote is cut. */
+			/* Quote 60 characters at most, and say when the quote
+			 * is cut. */
 			const char *t = r->sniff_text;
-			size_t len = strlen(t), keep = 0;
-			while (t[keep]) {
-				size_t step = t[keep] != '\\' || !t[keep + 1] ? 1
-					: t[keep + 1] == 'x' ? 4 : 2;
-				if (step > len - keep)
-					step = len - keep;
-				if (keep + step > 60)
-					break;
-				keep += step;
-			}
-			char more[64] = "";
+			size_t len = strlen(t), keep = escaped_prefix(t, 60);
+			char more[80] = "";
 			if (keep < len)
 				snprintf(more, sizeof more, ", the first %zu of %zu characters",
 					 keep, len);
@@ -335,8 +372,12 @@ static void rule_rejected(struct ctx *c, const struct port_result *r)
 	if (!strcmp(id, "permanent-failure") || !strcmp(id, "command-rejected") ||
 	    !strcmp(id, "temporary-failure") || !strcmp(id, "accepted"))
 		id = r->stop_state == PS_GREETING ? "greeting-refused" : "protocol-violation";
+	struct buf e;
+	buf_init(&e);
+	port_error_words(r, &e);
 	emit(c, id, unless_other_path(c, SEV_WARNING), r, "port %d: %s%s%s", r->port,
-	     r->error ? r->error : "", rule ? " - " : "", rule ? rule->says : "");
+	     buf_cstr(&e), rule ? " - " : "", rule ? rule->says : "");
+	buf_free(&e);
 }
 
 static void rule_greeting_delay(struct ctx *c, const struct port_result *r)
@@ -386,9 +427,12 @@ static void rule_starttls(struct ctx *c, const struct port_result *r)
 		return;
 	}
 	if (r->tls.attempted) {
-		const char *why = r->tls.error ? r->tls.error : "unknown error";
+		struct buf why;
+		buf_init(&why);
+		port_tls_error_words(r, &why);
 		emit(c, "starttls-failed", unless_other_path(c, SEV_WARNING), r,
-		     "port %d offers STARTTLS but it fails: %s", r->port, why);
+		     "port %d offers STARTTLS but it fails: %s", r->port, buf_cstr(&why));
+		buf_free(&why);
 	}
 }
 
@@ -430,11 +474,16 @@ static void rule_injection(struct ctx *c, const struct port_result *r)
 		emit(c, "starttls-injection-inconclusive", SEV_INFO, r,
 		     "port %d: the STARTTLS injection test cannot tell: %s", r->port,
 		     r->injection_error ? r->injection_error : "no verdict");
-	if (r->tls.injected_len > 0)
+	if (r->tls.injected_len > 0) {
+		/* A long quote is cut, and says so. */
+		const char *t = r->tls.injected ? r->tls.injected : "";
+		size_t keep = escaped_prefix(t, 120);
 		emit(c, "starttls-injection", SEV_WARNING, r,
 		     "port %d sent %zu bytes of clear text after its STARTTLS reply "
-		     "(discarded, never read as a reply): '%.120s'", r->port,
-		     r->tls.injected_len, r->tls.injected ? r->tls.injected : "");
+		     "(discarded, never read as a reply): '%.*s%s", r->port,
+		     r->tls.injected_len, (int)keep, t,
+		     t[keep] ? "...' (only its start is quoted)" : "'");
+	}
 }
 
 static void rule_cert(struct ctx *c, const struct port_result *r)
@@ -619,12 +668,11 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 		buf_printf(&forms, "%s\"%s\"", i ? " and " : "", r->auth[i].username);
 	struct buf text;
 	buf_init(&text);
-	const char *words = reply_words(a->text, a->enhanced);
-	escape_ascii(&text, words, strlen(words));
+	reply_show(&text, a->code, a->enhanced, a->text);
 	enum severity sev = !strcmp(id, "auth-temporary-failure") ? SEV_WARNING
 			  : any_auth_ok(c) ? SEV_WARNING : SEV_CRITICAL;
-	emit(c, id, sev, r, "port %d rejected the login %s with %s: %d%s%s %s%s%s%s%s%s", r->port,
-	     buf_cstr(&forms), a->mech, a->code, a->enhanced[0] ? " " : "", a->enhanced,
+	emit(c, id, sev, r, "port %d rejected the login %s with %s: %s%s%s%s%s%s", r->port,
+	     buf_cstr(&forms), a->mech,
 	     buf_cstr(&text), a->error ? " - " : "", a->error ? a->error : "",
 	     last < r->nauth ? "; the other form \"" : "",
 	     last < r->nauth ? r->auth[last].username : "",
@@ -682,12 +730,11 @@ static void rule_relay(struct ctx *c, const struct port_result *r)
 				    !strcmp(r->stop_enhanced, enh);
 			struct buf e;
 			buf_init(&e);
-			const char *words = reply_words(text, enh);
-			escape_ascii(&e, words, strlen(words));
+			reply_show(&e, code, enh, text);
 			if (!said)
 				emit(c, id, sev, r, "port %d, without authentication, %s answered "
-				     "%d%s%s %s", r->port, ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO",
-				     code, enh[0] ? " " : "", enh, buf_cstr(&e));
+				     "%s", r->port, ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO",
+				     buf_cstr(&e));
 			buf_free(&e);
 		}
 	}
@@ -710,12 +757,10 @@ static void rule_relay(struct ctx *c, const struct port_result *r)
 		id = ctx == CTX_MAIL ? "sender-rejected" : "relay-denied-after-auth";
 	struct buf e;
 	buf_init(&e);
-	const char *words = reply_words(text, enh);
-	escape_ascii(&e, words, strlen(words));
+	reply_show(&e, code, enh, text);
 	emit(c, id, unless_other_path(c, SEV_WARNING), r,
-	     "port %d, after login, %s answered %d%s%s %s", r->port,
-	     ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO", code, enh[0] ? " " : "", enh,
-	     buf_cstr(&e));
+	     "port %d, after login, %s answered %s", r->port,
+	     ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO", buf_cstr(&e));
 	buf_free(&e);
 }
 

@@ -104,6 +104,14 @@ enum status status_worse(enum status a, enum status b);
 int status_rank(enum status s);
 const char *security_name(enum security s);
 
+/*
+ * What went wrong on a port, for the reports: r->error, except that a
+ * reply that ended the session, or refused STARTTLS, is given whole, its
+ * lines joined (reply_show), where the probe quoted its first line.
+ */
+void port_error_words(const struct port_result *r, struct buf *out);
+void port_tls_error_words(const struct port_result *r, struct buf *out);
+
 /* The plain-words meaning of a finding id; NULL if the id is unknown. */
 const char *finding_meaning(const char *id);
 
