@@ -411,6 +411,21 @@ static void rule_mismatch(struct ctx *c, const struct port_result *r)
 		     "implicit TLS (SSL/TLS) port", r->port);
 }
 
+/*
+ * TLS that works with a certificate that does not verify is no success
+ * to show in green: the certificate findings say what is wrong with it.
+ */
+static enum severity tls_works_severity(const struct port_result *r)
+{
+	return r->tls.verified ? SEV_OK : SEV_INFO;
+}
+
+static const char *tls_works_but(const struct port_result *r)
+{
+	return r->tls.verified ? "" : ", but the certificate does not verify (see the "
+				      "certificate findings)";
+}
+
 static void rule_starttls(struct ctx *c, const struct port_result *r)
 {
 	if (r->mode != MODE_STARTTLS || (!r->ehlo_ok && !r->helo_used))
@@ -422,8 +437,9 @@ static void rule_starttls(struct ctx *c, const struct port_result *r)
 		return;
 	}
 	if (r->tls.ok) {
-		emit(c, "starttls-available", SEV_OK, r, "port %d: STARTTLS works (%s)",
-		     r->port, r->tls.version);
+		emit(c, "starttls-available", tls_works_severity(r), r,
+		     "port %d: STARTTLS works (%s)%s", r->port, r->tls.version,
+		     tls_works_but(r));
 		return;
 	}
 	if (r->tls.attempted) {
@@ -441,8 +457,9 @@ static void rule_implicit_tls(struct ctx *c, const struct port_result *r)
 	if (r->mode != MODE_TLS || !r->tls.attempted)
 		return;
 	if (r->tls.ok) {
-		emit(c, "implicit-tls-available", SEV_OK, r,
-		     "port %d: implicit TLS works (%s)", r->port, r->tls.version);
+		emit(c, "implicit-tls-available", tls_works_severity(r), r,
+		     "port %d: implicit TLS works (%s)%s", r->port, r->tls.version,
+		     tls_works_but(r));
 		return;
 	}
 	if (r->connected && r->fail == FAIL_TLS)
@@ -495,18 +512,28 @@ static void rule_cert(struct ctx *c, const struct port_result *r)
 	enum severity bad = c->secure ? SEV_WARNING : SEV_CRITICAL;
 	const char *host = r->server ? r->server : c->h->name;
 	unsigned f = t->verify_flags;
-	if (f & VERIFY_EXPIRED)
-		emit(c, "cert-expired", bad, r, "port %d: the certificate expired on %s",
-		     r->port, t->cert.not_after ? t->cert.not_after : "an unknown date");
+	if (f & VERIFY_EXPIRED) {
+		/* days_left is rounded down: -31 once 30 days and hours have passed. */
+		long ago = t->cert.present && t->cert.days_left < 0 ? -t->cert.days_left - 1 : -1;
+		char when[48] = "";
+		if (ago >= 0)
+			snprintf(when, sizeof when, ago == 0 ? ", less than a day ago"
+				 : ago == 1 ? ", 1 day ago" : ", %ld days ago", ago);
+		emit(c, "cert-expired", bad, r, "port %d: the certificate expired on %s%s",
+		     r->port, t->cert.not_after ? t->cert.not_after : "an unknown date", when);
+	}
 	if (f & VERIFY_NOT_YET_VALID)
 		emit(c, "cert-not-yet-valid", bad, r,
 		     "port %d: the certificate is valid only from %s", r->port,
 		     t->cert.not_before ? t->cert.not_before : "an unknown date");
-	if (f & VERIFY_UNTRUSTED)
+	if (f & VERIFY_UNTRUSTED) {
+		/* OpenSSL's words often say "self-signed" already. */
+		const char *why = t->verify_error ? t->verify_error : "no path to a trusted CA";
+		bool said = ascii_strcasestr(why, "self-signed") || ascii_strcasestr(why, "self signed");
 		emit(c, "cert-untrusted", bad, r,
 		     "port %d: the certificate is not trusted (%s%s)", r->port,
-		     f & VERIFY_SELF_SIGNED ? "self-signed; " : "",
-		     t->verify_error ? t->verify_error : "no path to a trusted CA");
+		     f & VERIFY_SELF_SIGNED && !said ? "self-signed; " : "", why);
+	}
 	if (f & VERIFY_HOSTNAME) {
 		struct buf names;
 		buf_init(&names);

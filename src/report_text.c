@@ -555,6 +555,13 @@ static void port_table(const struct host_result *h, struct buf *out)
 	}
 }
 
+static void verdict(struct buf *out, bool verified, const char *why)
+{
+	buf_puts(out, verified ? "yes" : "no");
+	if (!verified && why)
+		buf_printf(out, " (%s)", why);
+}
+
 static void port_block(const struct host_result *h, const struct port_result *r,
 		       bool verbose, struct buf *out)
 {
@@ -599,18 +606,34 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 					buf_printf(&names, "%s%s", i ? ", " : "", c->names[i]);
 				field(out, "names", names.len ? buf_cstr(&names) : "-", false);
 				buf_free(&names);
-				fieldf(out, "expires", "%s (%ld days)", c->not_after ? c->not_after : "?",
-				       c->days_left);
+				/* days_left is rounded down: -31 once 30 days and
+				 * some hours have passed. */
+				long ago = -c->days_left - 1;
+				char when[48];
+				snprintf(when, sizeof when, ago == 0 ? "less than a day ago"
+					 : ago == 1 ? "1 day ago" : "%ld days ago", ago);
+				if (c->days_left < 0)
+					fieldf(out, "expired", "%s (%s)", c->not_after
+					       ? c->not_after : "?", when);
+				else
+					fieldf(out, "expires", "%s (%ld days)", c->not_after
+					       ? c->not_after : "?", c->days_left);
 			}
 			/* Validated TLSA records decide; say what the CAs alone said. */
 			bool by_ca_differs = r->dane_authoritative &&
 					     r->tls.pkix_verified != r->tls.verified;
-			fieldf(out, "verified", "%s%s%s%s", r->tls.verified ? "yes"
-			       : r->tls.verify_error ? r->tls.verify_error : "no",
-			       r->dane_authoritative ? " (by DANE: DNSSEC-validated TLSA)" : "",
-			       by_ca_differs ? "; by the CAs alone: " : "",
-			       !by_ca_differs ? "" : r->tls.pkix_verified ? "yes"
-			       : r->tls.pkix_error ? r->tls.pkix_error : "no");
+			/* "no (self-signed certificate)": the answer, then why. */
+			struct buf v;
+			buf_init(&v);
+			verdict(&v, r->tls.verified, r->tls.verify_error);
+			if (r->dane_authoritative)
+				buf_puts(&v, " (by DANE: DNSSEC-validated TLSA)");
+			if (by_ca_differs) {
+				buf_puts(&v, "; by the CAs alone: ");
+				verdict(&v, r->tls.pkix_verified, r->tls.pkix_error);
+			}
+			field(out, "verified", buf_cstr(&v), false);
+			buf_free(&v);
 			if (r->dane_checked)
 				fieldf(out, "DANE", "%s%s%s", r->dane_match ? "match: " : "no match: ",
 				       r->dane_detail ? r->dane_detail : "",
