@@ -380,9 +380,21 @@ static void rule_rejected(struct ctx *c, const struct port_result *r)
 	buf_free(&e);
 }
 
+static bool greeting_delayed(const struct port_result *r)
+{
+	return r->greeting_code && r->greeting_wait_us >= GREETING_DELAY_US;
+}
+
+uint64_t port_response_us(const struct port_result *r)
+{
+	if (!greeting_delayed(r))
+		return r->total_us;
+	return r->total_us > r->greeting_wait_us ? r->total_us - r->greeting_wait_us : 0;
+}
+
 static void rule_greeting_delay(struct ctx *c, const struct port_result *r)
 {
-	if (r->greeting_code && r->greeting_wait_us >= 900000)
+	if (greeting_delayed(r))
 		emit(c, "greeting-delayed", SEV_INFO, r,
 		     "port %d: the greeting came after %.1f s", r->port,
 		     (double)r->greeting_wait_us / 1e6);
@@ -831,14 +843,19 @@ static void rule_response_time(struct ctx *c, const struct port_result *r)
 {
 	if (!r->connected || (!c->p->warn_time.set && !c->p->crit_time.set))
 		return;
-	/* A deliberate greeting delay is its own finding, not slowness. */
-	double t = (double)(r->total_us - r->greeting_wait_us) / 1e6;
-	if (range_alert(&c->p->crit_time, t))
-		emit(c, "response-time", SEV_CRITICAL, r,
-		     "port %d took %.3f s (critical range %s)", r->port, t, c->p->crit_time.text);
-	else if (range_alert(&c->p->warn_time, t))
-		emit(c, "response-time", SEV_WARNING, r,
-		     "port %d took %.3f s (warning range %s)", r->port, t, c->p->warn_time.text);
+	/* The number time_PORT shows, in the same digits; a deliberate
+	 * greeting delay is its own finding, not slowness. */
+	double t = (double)port_response_us(r) / 1e6;
+	char without[64] = "";
+	if (greeting_delayed(r))
+		snprintf(without, sizeof without, " without its %.1f s greeting delay",
+			 (double)r->greeting_wait_us / 1e6);
+	bool crit = range_alert(&c->p->crit_time, t);
+	if (crit || range_alert(&c->p->warn_time, t))
+		emit(c, "response-time", crit ? SEV_CRITICAL : SEV_WARNING, r,
+		     "port %d took %.6f s%s (%s range %s)", r->port, t, without,
+		     crit ? "critical" : "warning",
+		     crit ? c->p->crit_time.text : c->p->warn_time.text);
 }
 
 static const struct server_result *server_named(const struct host_result *h,

@@ -104,6 +104,18 @@ enum status status_worse(enum status a, enum status b);
 int status_rank(enum status s);
 const char *security_name(enum security s);
 
+/* A greeting that waits this long is a deliberate delay (greeting-delayed). */
+#define GREETING_DELAY_US 900000
+
+/*
+ * A port's response time: what -w and -c judge and what time_PORT shows,
+ * one number for both. The session's wall time, less the wait for the
+ * greeting when that wait was a deliberate delay (greeting-delayed, a
+ * phase of its own, shown as greeting_PORT): a greeting that comes late
+ * on purpose is no slowness, an ordinary wait for it is part of the time.
+ */
+uint64_t port_response_us(const struct port_result *r);
+
 /*
  * What went wrong on a port, for the reports: r->error, except that a
  * reply that ended the session, or refused STARTTLS, is given whole, its

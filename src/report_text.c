@@ -208,8 +208,9 @@ static void perfdata(const struct config *cfg, const struct host_result *h,
 		const struct port_result *r = &h->ports[i];
 		if (!r->connected)
 			continue;
+		/* The number -w and -c judged, with their ranges. */
 		perf_label(out, "time", h, r);
-		buf_printf(out, "%.6fs", (double)r->total_us / 1e6);
+		buf_printf(out, "%.6fs", (double)port_response_us(r) / 1e6);
 		thresholds(out, &cfg->warn_time, &cfg->crit_time);
 		buf_puts(out, ";0;");
 		if (r->timed[PH_CONNECT]) {
