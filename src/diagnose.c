@@ -1380,6 +1380,60 @@ static void rule_spa(struct ctx *c)
 		     "(SPA) must be off in the mail program");
 }
 
+/* ---- advice that fits this server ---- */
+
+#define ADVICE(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static bool no_tls_anywhere(const struct ctx *c, const struct finding *f)
+{
+	(void)f;
+	for (size_t i = 0; i < c->h->nports; i++)
+		if (c->h->ports[i].tls.ok)
+			return false;
+	return true;
+}
+
+static bool not_port_25(const struct ctx *c, const struct finding *f)
+{
+	(void)c;
+	return f->port && f->port != 25;
+}
+
+/*
+ * Where the catalogue's advice for an id would send the user the wrong
+ * way on this server, the advice that fits. Choosing TLS on a server that
+ * has none would stop the mail altogether; a client blocked on 587 or 465
+ * is already on a submission port.
+ */
+static const struct {
+	const char *id;
+	bool (*applies)(const struct ctx *c, const struct finding *f);
+	const char *const *advice;
+} advice_variants[] = {
+	{ "auth-cleartext", no_tls_anywhere,
+	  ADVICE("None of the ports probed offers encryption, so the password crosses the "
+		 "network readable whatever the mail program is set to: ask the provider "
+		 "to enable TLS (STARTTLS on 587, SSL/TLS on 465).") },
+	{ "starttls-missing", no_tls_anywhere,
+	  ADVICE("None of the ports probed offers encryption: the mail program can only "
+		 "send unencrypted here, and the password crosses the network readable. "
+		 "Ask the provider to enable TLS (STARTTLS on 587, SSL/TLS on 465).") },
+	{ "client-blocked", not_port_25,
+	  ADVICE("Ask the provider, or the block list named in the reply, to delist the "
+		 "address.") },
+};
+
+static void fit_advice(struct ctx *c)
+{
+	for (size_t i = 0; i < c->d->n; i++) {
+		struct finding *f = &c->d->findings[i];
+		for (size_t k = 0; k < ARRAY_LEN(advice_variants); k++)
+			if (!strcmp(f->id, advice_variants[k].id) &&
+			    advice_variants[k].applies(c, f))
+				f->advice = advice_variants[k].advice;
+	}
+}
+
 /* ---- recommendation and summary ---- */
 
 /* Implicit TLS first (RFC 8314), then STARTTLS on 587, then 25; clear last. */
@@ -1536,6 +1590,7 @@ void diagnose(const struct host_result *h, const struct diag_params *p,
 	rule_paths(&c);
 	rule_spa(&c);
 	rule_rdns(&c);
+	fit_advice(&c);
 	recommend(&c);
 
 	enum severity worst = SEV_OK;

@@ -584,6 +584,102 @@ START_TEST(rule_table)
 }
 END_TEST
 
+/* Diagnose ports built from defs, the way rule_table does. */
+static void diagnose_ports(const struct port_def *defs, size_t n, bool credentials,
+			   struct host_result *h, struct arena *a, struct diagnosis *d)
+{
+	memset(h, 0, sizeof *h);
+	h->name = "mail.test";
+	h->dns_ok = true;
+	h->nports = n;
+	h->ports = calloc(n, sizeof *h->ports);
+	for (size_t i = 0; i < n; i++)
+		build(&h->ports[i], &defs[i]);
+	struct diag_params p = default_params();
+	p.credentials = credentials;
+	diagnose(h, &p, a, d);
+}
+
+static const struct finding *finding_of(const struct diagnosis *d, const char *id, int port)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->findings[i].id, id) && d->findings[i].port == port)
+			return &d->findings[i];
+	return NULL;
+}
+
+static size_t advice_count(const struct finding *f)
+{
+	size_t n = 0;
+	while (f && f->advice && f->advice[n])
+		n++;
+	return n;
+}
+
+/* Advice that would send the user the wrong way on this server is replaced. */
+START_TEST(advice_fits_the_server)
+{
+	struct host_result h;
+	struct arena a = { 0 };
+	struct diagnosis d;
+
+	/* A block list in the greeting: on 25 "use 587 or 465" helps; on 587
+	 * it does not, only delisting does. */
+	static const struct port_def blocked[] = {
+		P(25, MODE_STARTTLS, GREETING_554), P(587, MODE_STARTTLS, GREETING_554),
+	};
+	memset(&h, 0, sizeof h);
+	h.name = "mail.test";
+	h.dns_ok = true;
+	h.nports = 2;
+	h.ports = calloc(2, sizeof *h.ports);
+	for (size_t i = 0; i < 2; i++) {
+		build(&h.ports[i], &blocked[i]);
+		strcpy(h.ports[i].stop_enhanced, "5.7.1");
+		h.ports[i].stop_text = "5.7.1 Client host [192.0.2.9] blocked using zen.spamhaus.org";
+	}
+	struct diag_params p = default_params();
+	diagnose(&h, &p, &a, &d);
+	const struct finding *f25 = finding_of(&d, "client-blocked", 25);
+	const struct finding *f587 = finding_of(&d, "client-blocked", 587);
+	ck_assert_ptr_nonnull(f25);
+	ck_assert_ptr_nonnull(f587);
+	ck_assert_uint_eq(advice_count(f25), 2);
+	ck_assert(strstr(f25->advice[0], "instead of port 25") != NULL);
+	ck_assert_uint_eq(advice_count(f587), 1);
+	ck_assert(strstr(f587->advice[0], "delist") != NULL);
+	diagnosis_free(&d);
+	host_result_free(&h);
+
+	/* No TLS on any port: no "choose STARTTLS or SSL/TLS". */
+	static const struct port_def clear[] = {
+		P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, REFUSED),
+	};
+	diagnose_ports(clear, 2, false, &h, &a, &d);
+	const struct finding *ct = finding_of(&d, "auth-cleartext", 587);
+	const struct finding *sm = finding_of(&d, "starttls-missing", 587);
+	ck_assert_ptr_nonnull(ct);
+	ck_assert_ptr_nonnull(sm);
+	ck_assert(strstr(ct->advice[0], "offers encryption") != NULL);
+	ck_assert(strstr(sm->advice[0], "offers encryption") != NULL);
+	ck_assert(!strstr(ct->advice[0], "Choose"));
+	diagnosis_free(&d);
+	host_result_free(&h);
+
+	/* TLS on another port: the catalogue's advice stands. */
+	static const struct port_def mixed[] = {
+		P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, SECURE),
+	};
+	diagnose_ports(mixed, 2, false, &h, &a, &d);
+	ct = finding_of(&d, "auth-cleartext", 587);
+	ck_assert_ptr_nonnull(ct);
+	ck_assert(ct->advice == finding_lookup("auth-cleartext")->advice);
+	diagnosis_free(&d);
+	host_result_free(&h);
+	arena_free(&a);
+}
+END_TEST
+
 /* Several hosts: CRITICAL, then UNKNOWN, then WARNING, then OK. */
 START_TEST(worst_state_of_a_run)
 {
@@ -988,6 +1084,7 @@ Suite *diagnose_suite(void)
 	tcase_add_test(tc, worst_state_of_a_run);
 	tcase_add_test(tc, run_status_line);
 	tcase_add_test(tc, not_probed_host);
+	tcase_add_test(tc, advice_fits_the_server);
 	tcase_add_loop_test(tc, thunderbird_guess, 0, (int)ARRAY_LEN(tbcases));
 	tcase_add_loop_test(tc, thunderbird_guess_hosts, 0, (int)ARRAY_LEN(tbhostcases));
 	tcase_add_loop_test(tc, discovery_rules, 0, (int)ARRAY_LEN(dnscases));
