@@ -98,6 +98,21 @@ static bool credentials_pass(const struct port_result *r, bool credentials)
 	return !r->relay_auth.done || r->relay_auth.accepted;
 }
 
+/* The last attempt the server answered, or NULL. */
+static const struct auth_attempt *last_answer(const struct port_result *r)
+{
+	for (size_t i = r->nauth; i > 0; i--)
+		if (r->auth[i - 1].code)
+			return &r->auth[i - 1];
+	return NULL;
+}
+
+/* The server answered the login, and not with success (235). */
+static bool login_failed(const struct port_result *r)
+{
+	return r->auth_status == AUTH_TRIED && r->auth_ok_index < 0 && last_answer(r);
+}
+
 /*
  * --try-mechanisms tried the mechanisms of the session that counts (under
  * TLS, or in clear for a port without it) and none worked: no login can.
@@ -710,12 +725,25 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 	reply_show(&text, a->code, a->enhanced, a->text);
 	enum severity sev = !strcmp(id, "auth-temporary-failure") ? SEV_WARNING
 			  : any_auth_ok(c) ? SEV_WARNING : SEV_CRITICAL;
-	emit(c, id, sev, r, "port %d rejected the login %s with %s: %s%s%s%s%s%s", r->port,
-	     buf_cstr(&forms), a->mech,
+	/* A 4xx is no verdict on the credentials: the server could not check them. */
+	emit(c, id, sev, r, "port %d %s the login %s with %s%s: %s%s%s%s%s%s", r->port,
+	     a->code / 100 == 4 ? "could not check" : "rejected", buf_cstr(&forms), a->mech,
+	     a->code / 100 == 4 ? " just now" : "",
 	     buf_cstr(&text), a->error ? " - " : "", a->error ? a->error : "",
 	     last < r->nauth ? "; the other form \"" : "",
 	     last < r->nauth ? r->auth[last].username : "",
 	     last < r->nauth ? "\" got no answer (the session ended first)" : "");
+	/*
+	 * A name without @ and no domain to build the full address from
+	 * (--domain, --from): only one form was tried, and the server may
+	 * want the other. Say so, and how to test it.
+	 */
+	if (!strcmp(id, "auth-failed") && r->nauth == 1 && !r->auth[0].full_address) {
+		struct finding *f = &c->d->findings[c->d->n - 1];
+		f->message = arena_printf(c->a, "%s; only the name as given was tried: -u "
+					  "%s@DOMAIN (or --domain DOMAIN) also tries the full "
+					  "address", f->message, r->auth[0].username);
+	}
 	buf_free(&forms);
 	buf_free(&text);
 }
@@ -1289,6 +1317,91 @@ static const struct port_result *port_by_number(const struct host_result *h, int
 	return NULL;
 }
 
+/*
+ * Why a port is no way to submit mail, in a few words after "port N":
+ * the first of classify()'s conditions that failed, in its order.
+ */
+static void no_path_reason(const struct ctx *c, const struct port_result *r, struct buf *b)
+{
+	if (!r->connected) {
+		buf_puts(b, r->fail == FAIL_REFUSED ? "refuses connections"
+			 : r->fail == FAIL_TIMEOUT ? "does not answer connections"
+			 : "cannot be reached");
+		return;
+	}
+	if (r->greeting_code != 220) {
+		if (r->stop_code && r->stop_state == PS_GREETING)
+			buf_printf(b, "turns the session away in its greeting (%d)", r->stop_code);
+		else if (r->mode == MODE_TLS && r->tls.attempted && !r->tls.ok)
+			buf_puts(b, "fails in the TLS handshake");
+		else if (r->mismatch != MISMATCH_NONE)
+			buf_puts(b, "speaks the other TLS mode");
+		else
+			buf_puts(b, "sends no SMTP greeting");
+		return;
+	}
+	if (!r->ehlo_ok && !r->helo_used) {
+		buf_puts(b, "refuses EHLO and HELO");
+		return;
+	}
+	if (broke_off(r)) {
+		const char *doing = probe_states[r->fail_state < PS_COUNT ? r->fail_state
+						 : PS_DONE].doing;
+		buf_printf(b, "%s the session %s", r->fail == FAIL_TIMEOUT ? "stalls"
+			   : "breaks off", doing);
+		return;
+	}
+	if (c->credentials && !credentials_pass(r, true)) {
+		const struct auth_attempt *a = last_answer(r);
+		if (r->auth_status == AUTH_TRIED && r->auth_ok_index >= 0) {
+			buf_puts(b, "refuses mail to another domain even after the login");
+			return;
+		}
+		if (login_failed(r)) {
+			if (a->code / 100 == 4)
+				buf_printf(b, "could not check the login just now (%d)", a->code);
+			else
+				buf_printf(b, "refused the login (%d%s%s)", a->code,
+					   a->enhanced[0] ? " " : "", a->enhanced);
+			return;
+		}
+		if (r->auth_status == AUTH_TRIED) {
+			buf_puts(b, "failed in the login on smtpcheck's side");
+			return;
+		}
+		if (r->auth_status == AUTH_SKIPPED_NO_MECH && !oauth_only(port_result_final_caps(r))) {
+			buf_puts(b, "offers no login method smtpcheck speaks");
+			return;
+		}
+		if (r->auth_status == AUTH_SKIPPED_CLEARTEXT) {
+			buf_puts(b, "got no password (not sent in clear)");
+			return;
+		}
+		/* No AUTH, OAuth only, a session cut short: as without -u. */
+	}
+	if (mechanisms_all_broken(r)) {
+		buf_puts(b, "refuses every AUTH method it advertises");
+		return;
+	}
+	if (oauth_only(port_result_final_caps(r))) {
+		buf_puts(b, "offers only OAuth sign-in");
+		return;
+	}
+	if (r->tls.ok) {
+		buf_puts(b, !r->caps_after.valid || !has_auth(&r->caps_after)
+			 ? "offers no AUTH after TLS" : "has a certificate that does not verify");
+		return;
+	}
+	if (r->mode == MODE_STARTTLS && r->starttls_offered && r->tls.attempted)
+		buf_printf(b, "offers STARTTLS, which fails%s", has_auth(&r->caps_before) ? ""
+			   : ", and no AUTH before it");
+	else if (r->mode == MODE_STARTTLS)
+		buf_printf(b, "offers neither STARTTLS nor AUTH%s",
+			   r->helo_used ? " (it refused EHLO, and HELO has no extensions)" : "");
+	else
+		buf_puts(b, "does not work");
+}
+
 static void rule_paths(struct ctx *c)
 {
 	const struct host_result *h = c->h;
@@ -1321,20 +1434,34 @@ static void rule_paths(struct ctx *c)
 		     "mail can be submitted only without TLS: the password would cross "
 		     "the network unencrypted");
 	} else {
-		bool limited = false, login = false;
+		bool limited = false;
 		for (size_t i = 0; i < h->nports; i++) {
 			int code = h->ports[i].stop_code;
 			limited |= code == 421 || (code >= 450 && code <= 452);
-			login |= h->ports[i].auth_status == AUTH_TRIED &&
-				 h->ports[i].auth_ok_index < 0;
+		}
+		/* Name each port's reason: the findings that tell more may be
+		 * warnings or information, above or below this one. */
+		struct buf why;
+		buf_init(&why);
+		for (size_t i = 0; i < h->nports; i++) {
+			struct buf one;
+			buf_init(&one);
+			if (h->nservers > 1 && h->ports[i].server)
+				buf_printf(&one, "%s ", h->ports[i].server);
+			buf_printf(&one, "port %d ", h->ports[i].port);
+			no_path_reason(c, &h->ports[i], &one);
+			/* Several addresses often fail alike: say it once. */
+			if (!strstr(buf_cstr(&why), buf_cstr(&one)))
+				buf_printf(&why, "%s%s", why.len ? "; " : "", buf_cstr(&one));
+			buf_free(&one);
 		}
 		emit(c, "no-submission-path", SEV_CRITICAL, NULL,
-		     "no port offers a working way to submit mail (TLS%s, AUTH%s)%s",
+		     "no port offers a working way to submit mail (TLS%s, AUTH%s): %s%s",
 		     c->bad_cert ? " with a valid certificate" : "",
-		     c->credentials ? " and a successful login" : "",
-		     limited ? "; the server turned the session away for now (421/45x), so retry "
-		     "later"
-		     : login ? "; see why the login failed" : "");
+		     c->credentials ? " and a successful login" : "", buf_cstr(&why),
+		     limited ? "; the server turned the session away for now (421/45x), so "
+		     "retry later" : "");
+		buf_free(&why);
 	}
 
 	/*
@@ -1415,9 +1542,10 @@ static const struct {
 		 "network readable whatever the mail program is set to: ask the provider "
 		 "to enable TLS (STARTTLS on 587, SSL/TLS on 465).") },
 	{ "starttls-missing", no_tls_anywhere,
-	  ADVICE("None of the ports probed offers encryption: the mail program can only "
-		 "send unencrypted here, and the password crosses the network readable. "
-		 "Ask the provider to enable TLS (STARTTLS on 587, SSL/TLS on 465).") },
+	  ADVICE("None of the ports probed offers encryption: choosing STARTTLS or SSL/TLS "
+		 "in the mail program would stop it sending, and the password crosses the "
+		 "network readable. Ask the provider to enable TLS (STARTTLS on 587, "
+		 "SSL/TLS on 465).") },
 	{ "client-blocked", not_port_25,
 	  ADVICE("Ask the provider, or the block list named in the reply, to delist the "
 		 "address.") },
@@ -1437,21 +1565,115 @@ static void fit_advice(struct ctx *c)
 /* ---- recommendation and summary ---- */
 
 /* Implicit TLS first (RFC 8314), then STARTTLS on 587, then 25; clear last. */
-static int path_score(const struct ctx *c, size_t i)
+static int path_score(const struct ctx *c, const enum path *path, size_t i)
 {
 	const struct port_result *r = &c->h->ports[i];
-	if (c->path[i] == PATH_SECURE)
+	if (path[i] == PATH_SECURE)
 		return r->mode == MODE_TLS ? 40 : r->port == 25 ? 20 : 30;
-	if (c->path[i] == PATH_CLEAR)
+	if (path[i] == PATH_CLEAR)
 		return r->port == 25 ? 5 : 10;
 	return 0;
 }
 
-static enum security path_security(const struct ctx *c, size_t i)
+static enum security path_security(const struct ctx *c, const enum path *path, size_t i)
 {
-	if (c->path[i] == PATH_CLEAR)
+	if (path[i] == PATH_CLEAR)
 		return SECURITY_NONE;
 	return c->h->ports[i].mode == MODE_TLS ? SECURITY_TLS : SECURITY_STARTTLS;
+}
+
+/*
+ * With -u, when no port works with the credentials: the ports that would
+ * work but for the login. Their settings are right; the credentials (or
+ * the account) are what to fix, and the report should say both.
+ */
+/*
+ * The refusals that leave the settings right: the password, the account
+ * or a moment's trouble. Not "encryption required" (538) or "passwords
+ * retired, OAuth only": there the settings themselves are wrong.
+ */
+static bool only_the_login_fails(const struct port_result *r)
+{
+	static const char *const ids[] = {
+		"auth-failed", "auth-app-password", "auth-web-login", "auth-disabled",
+	};
+	if (!login_failed(r))
+		return false;
+	const struct auth_attempt *a = last_answer(r);
+	if (a->code / 100 == 4)
+		return true;
+	const struct reply_rule *rule = interpret_reply(CTX_AUTH, a->code, a->enhanced, a->text);
+	const char *id = rule && strcmp(rule->id, "accepted") ? rule->id : "auth-failed";
+	for (size_t i = 0; i < ARRAY_LEN(ids); i++)
+		if (!strcmp(id, ids[i]))
+			return true;
+	return false;
+}
+
+static bool paths_but_login(const struct ctx *c, enum path *out)
+{
+	bool any = false;
+	for (size_t i = 0; i < c->h->nports; i++) {
+		const struct port_result *r = &c->h->ports[i];
+		out[i] = only_the_login_fails(r) ? classify(r, false) : PATH_NONE;
+		if (out[i] == PATH_BAD_CERT)
+			out[i] = PATH_NONE;
+		any |= out[i] != PATH_NONE;
+	}
+	return any;
+}
+
+/* "\"alice@example.test\" and \"alice\"": the user names a port tried. */
+static void forms_tried(const struct port_result *r, struct buf *b)
+{
+	for (size_t i = 0; i < r->nauth; i++)
+		buf_printf(b, "%s\"%s\"", i == 0 ? "" : i + 1 == r->nauth ? " and " : ", ",
+			   r->auth[i].username);
+}
+
+/* The user-name line when the login did not succeed on the chosen port. */
+static void login_note(struct ctx *c, const struct port_result *r, struct recommendation *rec)
+{
+	if (rec->login == REC_LOGIN_NOT_SENT) {
+		rec->login_note = r->tls.ok
+			? "not tested: the password was not sent, because the certificate "
+			  "does not verify (--insecure-auth sends it anyway)"
+			: "not tested: the password was not sent, because this port has no "
+			  "TLS (--insecure-auth sends it anyway)";
+		return;
+	}
+	if (rec->login == REC_LOGIN_NOT_TRIED) {
+		rec->login_note = "not tested: the session on this port did not get as far "
+				  "as the login";
+		return;
+	}
+	const struct auth_attempt *a = last_answer(r);
+	if (rec->login == REC_LOGIN_TEMPORARY) {
+		rec->login_note = arena_printf(c->a, "not confirmed: the server could not check "
+					       "the login just now (%d): retry later",
+					       a ? a->code : 0);
+		return;
+	}
+	const struct reply_rule *rule = a ? interpret_reply(CTX_AUTH, a->code, a->enhanced,
+							    a->text) : NULL;
+	const char *id = rule && strcmp(rule->id, "accepted") ? rule->id : "auth-failed";
+	struct buf forms;
+	buf_init(&forms);
+	forms_tried(r, &forms);
+	if (strcmp(id, "auth-failed"))
+		rec->login_note = arena_printf(c->a, "not confirmed: the server refused the login "
+					       "%s (%s: see the findings)", buf_cstr(&forms), id);
+	else if (r->nauth == 1 && !r->auth[0].full_address)
+		rec->login_note = arena_printf(c->a, "not confirmed: the server refused %s, the "
+					       "only form tried: check the password; -u %s@DOMAIN "
+					       "(or --domain DOMAIN) also tests the full address",
+					       buf_cstr(&forms), r->auth[0].username);
+	else
+		rec->login_note = arena_printf(c->a, "not confirmed: the server refused the login "
+					       "in every form tried (%s): check the password, then "
+					       "the user name (the full e-mail address or the part "
+					       "before the @)", buf_cstr(&forms));
+	buf_free(&forms);
 }
 
 static void recommend(struct ctx *c)
@@ -1460,12 +1682,22 @@ static void recommend(struct ctx *c)
 	struct diagnosis *d = c->d;
 	struct recommendation *rec = &d->rec;
 
+	const enum path *path = c->path;
+	bool but_login = false;
+	if (!any_path(c) && c->credentials) {
+		enum path *alt = arena_alloc(c->a, (h->nports ? h->nports : 1) * sizeof *alt);
+		if (paths_but_login(c, alt)) {
+			path = alt;
+			but_login = true;
+		}
+	}
+
 	/* Every working (port, security), best first, each once. */
 	for (int score = 40; score > 0; score--) {
 		for (size_t i = 0; i < h->nports; i++) {
-			if (path_score(c, i) != score)
+			if (path_score(c, path, i) != score)
 				continue;
-			enum security sec = path_security(c, i);
+			enum security sec = path_security(c, path, i);
 			bool dup = false;
 			for (size_t k = 0; k < d->noptions; k++)
 				if (d->options[k].port == h->ports[i].port &&
@@ -1483,8 +1715,8 @@ static void recommend(struct ctx *c)
 	}
 	int best = -1, best_score = 0;
 	for (size_t i = 0; i < h->nports; i++) {
-		if (path_score(c, i) > best_score) {
-			best_score = path_score(c, i);
+		if (path_score(c, path, i) > best_score) {
+			best_score = path_score(c, path, i);
 			best = (int)i;
 		}
 	}
@@ -1497,6 +1729,8 @@ static void recommend(struct ctx *c)
 	rec->address = r->address;
 	rec->auth = true;
 	rec->username = USERNAME_UNKNOWN;
+	rec->security = path_security(c, path, (size_t)best);
+	rec->login = c->credentials ? REC_LOGIN_NOT_TRIED : REC_LOGIN_NOT_GIVEN;
 	/* The user-name form the server accepted, on this port or another. */
 	int ok = r->auth_ok_index;
 	const struct port_result *src = ok >= 0 ? r : NULL;
@@ -1507,8 +1741,19 @@ static void recommend(struct ctx *c)
 		const struct auth_attempt *a = &src->auth[src->auth_ok_index];
 		rec->username = a->full_address ? USERNAME_FULL_ADDRESS : USERNAME_LOCAL_PART;
 		rec->username_value = a->username;
+		rec->login = REC_LOGIN_ACCEPTED;
+		return;
 	}
-	rec->security = path_security(c, (size_t)best);
+	if (!c->credentials)
+		return;
+	if (but_login) {
+		const struct auth_attempt *a = last_answer(r);
+		rec->login = a && a->code / 100 == 4 ? REC_LOGIN_TEMPORARY : REC_LOGIN_REFUSED;
+	} else if (r->auth_status == AUTH_SKIPPED_CLEARTEXT ||
+		   r->auth_status == AUTH_SKIPPED_UNVERIFIED) {
+		rec->login = REC_LOGIN_NOT_SENT;
+	}
+	login_note(c, r, rec);
 }
 
 static void summarize(struct ctx *c)

@@ -50,6 +50,16 @@ enum username_form {
 	USERNAME_LOCAL_PART
 };
 
+/* What became of the credentials given with -u, for the user-name line. */
+enum rec_login {
+	REC_LOGIN_NOT_GIVEN,           /* no -u */
+	REC_LOGIN_ACCEPTED,            /* username_value logged in */
+	REC_LOGIN_REFUSED,             /* rejected in every form tried */
+	REC_LOGIN_TEMPORARY,           /* the server could not check it (4xx) */
+	REC_LOGIN_NOT_SENT,            /* held back: no TLS on this port */
+	REC_LOGIN_NOT_TRIED            /* the session never got to AUTH */
+};
+
 struct recommendation {
 	bool present;
 	const char *server;            /* the name to enter in the program */
@@ -59,6 +69,14 @@ struct recommendation {
 	enum username_form username;
 	const char *username_value;    /* the name that logged in, if any */
 	const char *address;
+	/*
+	 * With -u and a login that did not succeed anywhere, the settings are
+	 * still those the probe measured (port, security, AUTH): only the
+	 * credentials stand in the way, and login_note says so and what to
+	 * check, for the user-name line.
+	 */
+	enum rec_login login;
+	const char *login_note;
 };
 
 /* A working way to submit mail, in the order it is recommended. */

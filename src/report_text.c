@@ -840,6 +840,8 @@ static void recommendation(const struct host_result *h, const struct diagnosis *
 		fieldf(out, "user name", "%s (\"%s\", as the server accepted it)",
 		       r->username == USERNAME_FULL_ADDRESS ? "the full e-mail address"
 		       : "the part before the @", r->username_value);
+	else if (r->login_note)
+		field(out, "user name", r->login_note, false);
 	else if (h->discovery && strchr(h->name, '@'))
 		fieldf(out, "user name", "%s, or the part before the @, as the provider says "
 		       "(not tested: give the password in SMTPCHECK_PASSWORD or "
@@ -987,6 +989,11 @@ static void thunderbird_guess(const struct host_result *h, const struct diagnosi
 	field(out, g.works && !g.weaker ? "verdict" : "warning", g.verdict, false);
 	for (size_t i = 0; i < g.nnotes; i++)
 		field(out, i ? "" : "note", g.notes[i], false);
+	/* "Works" speaks of the settings; these credentials did not log in. */
+	if (g.works && (d->rec.login == REC_LOGIN_REFUSED || d->rec.login == REC_LOGIN_TEMPORARY))
+		field(out, g.nnotes ? "" : "note", "those are the right settings for this server, "
+		      "but the login failed here: see the user-name line of the recommended "
+		      "settings", false);
 	arena_free(&a);
 }
 
