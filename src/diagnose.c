@@ -1520,6 +1520,12 @@ static bool no_tls_anywhere(const struct ctx *c, const struct finding *f)
 	return true;
 }
 
+/* TLS works somewhere, but on no port with a certificate that verifies. */
+static bool tls_only_unverified(const struct ctx *c, const struct finding *f)
+{
+	return !c->secure && !no_tls_anywhere(c, f);
+}
+
 static bool not_port_25(const struct ctx *c, const struct finding *f)
 {
 	(void)c;
@@ -1546,6 +1552,14 @@ static const struct {
 		 "in the mail program would stop it sending, and the password crosses the "
 		 "network readable. Ask the provider to enable TLS (STARTTLS on 587, "
 		 "SSL/TLS on 465).") },
+	{ "auth-cleartext", tls_only_unverified,
+	  ADVICE("The ports with encryption have a certificate that does not verify (see "
+		 "the certificate findings): until the provider fixes it, the password "
+		 "crosses the network readable here.") },
+	{ "starttls-missing", tls_only_unverified,
+	  ADVICE("Do not choose STARTTLS for this port. The ports with encryption have a "
+		 "certificate that does not verify (see the certificate findings): ask "
+		 "the provider to fix it.") },
 	{ "client-blocked", not_port_25,
 	  ADVICE("Ask the provider, or the block list named in the reply, to delist the "
 		 "address.") },

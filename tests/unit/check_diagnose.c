@@ -715,6 +715,21 @@ START_TEST(advice_fits_the_server)
 	diagnosis_free(&d);
 	host_result_free(&h);
 
+	/* TLS only with a bad certificate: no "see the recommended settings",
+	 * which say none, no "choose STARTTLS or SSL/TLS". */
+	static const struct port_def badcert[] = {
+		P(587, MODE_STARTTLS, CLEAR_AUTH),
+		P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_UNTRUSTED),
+	};
+	diagnose_ports(badcert, 2, false, &h, &a, &d);
+	ct = finding_of(&d, "auth-cleartext", 587);
+	sm = finding_of(&d, "starttls-missing", 587);
+	ck_assert(strstr(ct->advice[0], "certificate that does not verify") != NULL);
+	ck_assert(strstr(sm->advice[0], "certificate that does not verify") != NULL);
+	ck_assert(!strstr(sm->advice[0], "recommended settings"));
+	diagnosis_free(&d);
+	host_result_free(&h);
+
 	/* TLS on another port: the catalogue's advice stands. */
 	static const struct port_def mixed[] = {
 		P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, SECURE),
