@@ -569,6 +569,9 @@ static void rule_cert(struct ctx *c, const struct port_result *r)
 				buf_puts(&names, ", ");
 			buf_puts(&names, t->cert.names[i]);
 		}
+		/* The port block lists them all; here a long list is cut, and says so. */
+		if (t->cert.nnames > 8)
+			buf_printf(&names, " and %zu more", t->cert.nnames - 8);
 		emit(c, "cert-hostname-mismatch", bad, r,
 		     "port %d: the certificate is for %s, not for %s", r->port,
 		     names.len ? buf_cstr(&names) : "no name", host);

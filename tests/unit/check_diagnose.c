@@ -801,6 +801,35 @@ START_TEST(login_words)
 }
 END_TEST
 
+/* A list cut short in a message says how much is left out. */
+START_TEST(cut_lists_say_so)
+{
+	static const struct port_def wrong[] = {
+		P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_HOSTNAME),
+	};
+	static char *names[] = { "a.test", "b.test", "c.test", "d.test", "e.test",
+				 "f.test", "g.test", "h.test", "i.test", "j.test" };
+	struct host_result h;
+	struct arena a = { 0 };
+	struct diagnosis d;
+	diagnose_ports(wrong, 1, false, &h, &a, &d);
+	diagnosis_free(&d);
+	h.ports[0].tls.cert.names = names;
+	h.ports[0].tls.cert.nnames = ARRAY_LEN(names);
+	struct diag_params p = default_params();
+	diagnose(&h, &p, &a, &d);
+	const struct finding *f = finding_of(&d, "cert-hostname-mismatch", 465);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(strstr(f->message, "g.test, h.test and 2 more, not for mail.test"), "%s",
+		      f->message);
+	h.ports[0].tls.cert.names = NULL;
+	h.ports[0].tls.cert.nnames = 0;
+	diagnosis_free(&d);
+	host_result_free(&h);
+	arena_free(&a);
+}
+END_TEST
+
 /* Several hosts: CRITICAL, then UNKNOWN, then WARNING, then OK. */
 START_TEST(worst_state_of_a_run)
 {
@@ -1207,6 +1236,7 @@ Suite *diagnose_suite(void)
 	tcase_add_test(tc, not_probed_host);
 	tcase_add_test(tc, advice_fits_the_server);
 	tcase_add_test(tc, login_words);
+	tcase_add_test(tc, cut_lists_say_so);
 	tcase_add_loop_test(tc, thunderbird_guess, 0, (int)ARRAY_LEN(tbcases));
 	tcase_add_loop_test(tc, thunderbird_guess_hosts, 0, (int)ARRAY_LEN(tbhostcases));
 	tcase_add_loop_test(tc, discovery_rules, 0, (int)ARRAY_LEN(dnscases));
