@@ -305,14 +305,17 @@ static void guess(const struct host_result *h, const struct tb_hosts *hosts,
 
 	const char *pick = arena_printf(a, "it would pick port %d with %s and \"%s\"", g->port,
 					sec_words(g->security), g->auth);
+	/* Point to the recommended settings only when there are some. */
 	if (!g->works && floor_hit && g->security == SECURITY_STARTTLS)
 		g->verdict = arena_printf(a, "%s, which does not work here: Thunderbird refuses "
 					  "the TLS version of the upgrade (see the note)", pick);
 	else if (!g->works)
-		g->verdict = arena_printf(a, "%s, which does not work here%s%s; set the account "
-					  "up by hand with the recommended settings", pick,
+		g->verdict = arena_printf(a, "%s, which does not work here%s%s; %s", pick,
 					  weaker ? " (and is weaker than what the server offers: "
-					  : "", weaker ? arena_printf(a, "%s)", weaker) : "");
+					  : "", weaker ? arena_printf(a, "%s)", weaker) : "",
+					  d->rec.present ? "set the account up by hand with the "
+					  "recommended settings" : "no other setting works here "
+					  "either until the problems in the findings are fixed");
 	else if (g->weaker)
 		g->verdict = arena_printf(a, "%s, which works but is weaker than what the server "
 					  "offers: %s; choose the recommended settings by hand",

@@ -98,6 +98,21 @@ static bool credentials_pass(const struct port_result *r, bool credentials)
 	return !r->relay_auth.done || r->relay_auth.accepted;
 }
 
+/* The last attempt the server answered, or NULL. */
+static const struct auth_attempt *last_answer(const struct port_result *r)
+{
+	for (size_t i = r->nauth; i > 0; i--)
+		if (r->auth[i - 1].code)
+			return &r->auth[i - 1];
+	return NULL;
+}
+
+/* The server answered the login, and not with success (235). */
+static bool login_failed(const struct port_result *r)
+{
+	return r->auth_status == AUTH_TRIED && r->auth_ok_index < 0 && last_answer(r);
+}
+
 /*
  * --try-mechanisms tried the mechanisms of the session that counts (under
  * TLS, or in clear for a port without it) and none worked: no login can.
@@ -210,6 +225,37 @@ static void mech_list(const struct ehlo_caps *caps, struct buf *b)
 	}
 }
 
+/* The words probe.c's stop_on_reply gives each command a reply answered. */
+static const char *const answered_to[PS_COUNT] = {
+	[PS_GREETING] = "the connection (greeting)",
+	[PS_EHLO] = "EHLO", [PS_EHLO_TLS] = "EHLO", [PS_HELO] = "HELO",
+	[PS_STARTTLS] = "STARTTLS", [PS_AUTH] = "AUTH", [PS_MAIL] = "MAIL FROM",
+	[PS_RCPT] = "RCPT TO", [PS_RSET] = "RSET",
+};
+
+void port_error_words(const struct port_result *r, struct buf *out)
+{
+	/* probe.c quotes a reply that ended the session by its first line. */
+	if (r->fail == FAIL_REJECTED && r->stop_code && r->stop_state >= 0 &&
+	    r->stop_state < PS_COUNT && answered_to[r->stop_state]) {
+		buf_printf(out, "the server answered %d to %s: ", r->stop_code,
+			   answered_to[r->stop_state]);
+		reply_show(out, 0, r->stop_enhanced, r->stop_text);
+		return;
+	}
+	buf_puts(out, r->error ? r->error : "failed");
+}
+
+void port_tls_error_words(const struct port_result *r, struct buf *out)
+{
+	if (r->mode == MODE_STARTTLS && r->starttls_code && r->starttls_code != 220) {
+		buf_puts(out, "STARTTLS refused: ");
+		reply_show(out, r->starttls_code, r->starttls_enhanced, r->starttls_text);
+		return;
+	}
+	buf_puts(out, r->tls.error ? r->tls.error : "unknown error");
+}
+
 /* ---- port rules ---- */
 
 static void rule_connect(struct ctx *c, const struct port_result *r)
@@ -248,6 +294,21 @@ static const char *other_service(const char *text)
 	return NULL;
 }
 
+/* How much of escaped text fits in max characters, never half an escape. */
+static size_t escaped_prefix(const char *t, size_t max)
+{
+	size_t len = strlen(t), keep = 0;
+	while (t[keep]) {
+		size_t step = t[keep] != '\\' || !t[keep + 1] ? 1 : t[keep + 1] == 'x' ? 4 : 2;
+		if (step > len - keep)
+			step = len - keep;
+		if (keep + step > max)
+			break;
+		keep += step;
+	}
+	return keep;
+}
+
 static void rule_session(struct ctx *c, const struct port_result *r)
 {
 	if (!r->connected)
@@ -257,20 +318,11 @@ static void rule_session(struct ctx *c, const struct port_result *r)
 	case FAIL_TIMEOUT:
 		if (r->fail_state == PS_GREETING && !r->greeting_code &&
 		    other_service(r->sniff_text)) {
-			/* Quote 60 characters at most, never half an escape,
-			 * and say when the quote is cut. */
+			/* Quote 60 characters at most, and say when the quote
+			 * is cut. */
 			const char *t = r->sniff_text;
-			size_t len = strlen(t), keep = 0;
-			while (t[keep]) {
-				size_t step = t[keep] != '\\' || !t[keep + 1] ? 1
-					: t[keep + 1] == 'x' ? 4 : 2;
-				if (step > len - keep)
-					step = len - keep;
-				if (keep + step > 60)
-					break;
-				keep += step;
-			}
-			char more[64] = "";
+			size_t len = strlen(t), keep = escaped_prefix(t, 60);
+			char more[80] = "";
 			if (keep < len)
 				snprintf(more, sizeof more, ", the first %zu of %zu characters",
 					 keep, len);
@@ -335,13 +387,29 @@ static void rule_rejected(struct ctx *c, const struct port_result *r)
 	if (!strcmp(id, "permanent-failure") || !strcmp(id, "command-rejected") ||
 	    !strcmp(id, "temporary-failure") || !strcmp(id, "accepted"))
 		id = r->stop_state == PS_GREETING ? "greeting-refused" : "protocol-violation";
+	struct buf e;
+	buf_init(&e);
+	port_error_words(r, &e);
 	emit(c, id, unless_other_path(c, SEV_WARNING), r, "port %d: %s%s%s", r->port,
-	     r->error ? r->error : "", rule ? " - " : "", rule ? rule->says : "");
+	     buf_cstr(&e), rule ? " - " : "", rule ? rule->says : "");
+	buf_free(&e);
+}
+
+static bool greeting_delayed(const struct port_result *r)
+{
+	return r->greeting_code && r->greeting_wait_us >= GREETING_DELAY_US;
+}
+
+uint64_t port_response_us(const struct port_result *r)
+{
+	if (!greeting_delayed(r))
+		return r->total_us;
+	return r->total_us > r->greeting_wait_us ? r->total_us - r->greeting_wait_us : 0;
 }
 
 static void rule_greeting_delay(struct ctx *c, const struct port_result *r)
 {
-	if (r->greeting_code && r->greeting_wait_us >= 900000)
+	if (greeting_delayed(r))
 		emit(c, "greeting-delayed", SEV_INFO, r,
 		     "port %d: the greeting came after %.1f s", r->port,
 		     (double)r->greeting_wait_us / 1e6);
@@ -370,6 +438,21 @@ static void rule_mismatch(struct ctx *c, const struct port_result *r)
 		     "implicit TLS (SSL/TLS) port", r->port);
 }
 
+/*
+ * TLS that works with a certificate that does not verify is no success
+ * to show in green: the certificate findings say what is wrong with it.
+ */
+static enum severity tls_works_severity(const struct port_result *r)
+{
+	return r->tls.verified ? SEV_OK : SEV_INFO;
+}
+
+static const char *tls_works_but(const struct port_result *r)
+{
+	return r->tls.verified ? "" : ", but the certificate does not verify (see the "
+				      "certificate findings)";
+}
+
 static void rule_starttls(struct ctx *c, const struct port_result *r)
 {
 	if (r->mode != MODE_STARTTLS || (!r->ehlo_ok && !r->helo_used))
@@ -381,14 +464,18 @@ static void rule_starttls(struct ctx *c, const struct port_result *r)
 		return;
 	}
 	if (r->tls.ok) {
-		emit(c, "starttls-available", SEV_OK, r, "port %d: STARTTLS works (%s)",
-		     r->port, r->tls.version);
+		emit(c, "starttls-available", tls_works_severity(r), r,
+		     "port %d: STARTTLS works (%s)%s", r->port, r->tls.version,
+		     tls_works_but(r));
 		return;
 	}
 	if (r->tls.attempted) {
-		const char *why = r->tls.error ? r->tls.error : "unknown error";
+		struct buf why;
+		buf_init(&why);
+		port_tls_error_words(r, &why);
 		emit(c, "starttls-failed", unless_other_path(c, SEV_WARNING), r,
-		     "port %d offers STARTTLS but it fails: %s", r->port, why);
+		     "port %d offers STARTTLS but it fails: %s", r->port, buf_cstr(&why));
+		buf_free(&why);
 	}
 }
 
@@ -397,8 +484,9 @@ static void rule_implicit_tls(struct ctx *c, const struct port_result *r)
 	if (r->mode != MODE_TLS || !r->tls.attempted)
 		return;
 	if (r->tls.ok) {
-		emit(c, "implicit-tls-available", SEV_OK, r,
-		     "port %d: implicit TLS works (%s)", r->port, r->tls.version);
+		emit(c, "implicit-tls-available", tls_works_severity(r), r,
+		     "port %d: implicit TLS works (%s)%s", r->port, r->tls.version,
+		     tls_works_but(r));
 		return;
 	}
 	if (r->connected && r->fail == FAIL_TLS)
@@ -430,11 +518,16 @@ static void rule_injection(struct ctx *c, const struct port_result *r)
 		emit(c, "starttls-injection-inconclusive", SEV_INFO, r,
 		     "port %d: the STARTTLS injection test cannot tell: %s", r->port,
 		     r->injection_error ? r->injection_error : "no verdict");
-	if (r->tls.injected_len > 0)
+	if (r->tls.injected_len > 0) {
+		/* A long quote is cut, and says so. */
+		const char *t = r->tls.injected ? r->tls.injected : "";
+		size_t keep = escaped_prefix(t, 120);
 		emit(c, "starttls-injection", SEV_WARNING, r,
 		     "port %d sent %zu bytes of clear text after its STARTTLS reply "
-		     "(discarded, never read as a reply): '%.120s'", r->port,
-		     r->tls.injected_len, r->tls.injected ? r->tls.injected : "");
+		     "(discarded, never read as a reply): '%.*s%s", r->port,
+		     r->tls.injected_len, (int)keep, t,
+		     t[keep] ? "...' (only its start is quoted)" : "'");
+	}
 }
 
 static void rule_cert(struct ctx *c, const struct port_result *r)
@@ -446,18 +539,28 @@ static void rule_cert(struct ctx *c, const struct port_result *r)
 	enum severity bad = c->secure ? SEV_WARNING : SEV_CRITICAL;
 	const char *host = r->server ? r->server : c->h->name;
 	unsigned f = t->verify_flags;
-	if (f & VERIFY_EXPIRED)
-		emit(c, "cert-expired", bad, r, "port %d: the certificate expired on %s",
-		     r->port, t->cert.not_after ? t->cert.not_after : "an unknown date");
+	if (f & VERIFY_EXPIRED) {
+		/* days_left is rounded down: -31 once 30 days and hours have passed. */
+		long ago = t->cert.present && t->cert.days_left < 0 ? -t->cert.days_left - 1 : -1;
+		char when[48] = "";
+		if (ago >= 0)
+			snprintf(when, sizeof when, ago == 0 ? ", less than a day ago"
+				 : ago == 1 ? ", 1 day ago" : ", %ld days ago", ago);
+		emit(c, "cert-expired", bad, r, "port %d: the certificate expired on %s%s",
+		     r->port, t->cert.not_after ? t->cert.not_after : "an unknown date", when);
+	}
 	if (f & VERIFY_NOT_YET_VALID)
 		emit(c, "cert-not-yet-valid", bad, r,
 		     "port %d: the certificate is valid only from %s", r->port,
 		     t->cert.not_before ? t->cert.not_before : "an unknown date");
-	if (f & VERIFY_UNTRUSTED)
+	if (f & VERIFY_UNTRUSTED) {
+		/* OpenSSL's words often say "self-signed" already. */
+		const char *why = t->verify_error ? t->verify_error : "no path to a trusted CA";
+		bool said = ascii_strcasestr(why, "self-signed") || ascii_strcasestr(why, "self signed");
 		emit(c, "cert-untrusted", bad, r,
 		     "port %d: the certificate is not trusted (%s%s)", r->port,
-		     f & VERIFY_SELF_SIGNED ? "self-signed; " : "",
-		     t->verify_error ? t->verify_error : "no path to a trusted CA");
+		     f & VERIFY_SELF_SIGNED && !said ? "self-signed; " : "", why);
+	}
 	if (f & VERIFY_HOSTNAME) {
 		struct buf names;
 		buf_init(&names);
@@ -466,6 +569,9 @@ static void rule_cert(struct ctx *c, const struct port_result *r)
 				buf_puts(&names, ", ");
 			buf_puts(&names, t->cert.names[i]);
 		}
+		/* The port block lists them all; here a long list is cut, and says so. */
+		if (t->cert.nnames > 8)
+			buf_printf(&names, " and %zu more", t->cert.nnames - 8);
 		emit(c, "cert-hostname-mismatch", bad, r,
 		     "port %d: the certificate is for %s, not for %s", r->port,
 		     names.len ? buf_cstr(&names) : "no name", host);
@@ -619,16 +725,28 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 		buf_printf(&forms, "%s\"%s\"", i ? " and " : "", r->auth[i].username);
 	struct buf text;
 	buf_init(&text);
-	const char *words = reply_words(a->text, a->enhanced);
-	escape_ascii(&text, words, strlen(words));
+	reply_show(&text, a->code, a->enhanced, a->text);
 	enum severity sev = !strcmp(id, "auth-temporary-failure") ? SEV_WARNING
 			  : any_auth_ok(c) ? SEV_WARNING : SEV_CRITICAL;
-	emit(c, id, sev, r, "port %d rejected the login %s with %s: %d%s%s %s%s%s%s%s%s", r->port,
-	     buf_cstr(&forms), a->mech, a->code, a->enhanced[0] ? " " : "", a->enhanced,
+	/* A 4xx is no verdict on the credentials: the server could not check them. */
+	emit(c, id, sev, r, "port %d %s the login %s with %s%s: %s%s%s%s%s%s", r->port,
+	     a->code / 100 == 4 ? "could not check" : "rejected", buf_cstr(&forms), a->mech,
+	     a->code / 100 == 4 ? " just now" : "",
 	     buf_cstr(&text), a->error ? " - " : "", a->error ? a->error : "",
 	     last < r->nauth ? "; the other form \"" : "",
 	     last < r->nauth ? r->auth[last].username : "",
 	     last < r->nauth ? "\" got no answer (the session ended first)" : "");
+	/*
+	 * A name without @ and no domain to build the full address from
+	 * (--domain, --from): only one form was tried, and the server may
+	 * want the other. Say so, and how to test it.
+	 */
+	if (!strcmp(id, "auth-failed") && r->nauth == 1 && !r->auth[0].full_address) {
+		struct finding *f = &c->d->findings[c->d->n - 1];
+		f->message = arena_printf(c->a, "%s; only the name as given was tried: -u "
+					  "%s@DOMAIN (or --domain DOMAIN) also tries the full "
+					  "address", f->message, r->auth[0].username);
+	}
 	buf_free(&forms);
 	buf_free(&text);
 }
@@ -682,12 +800,11 @@ static void rule_relay(struct ctx *c, const struct port_result *r)
 				    !strcmp(r->stop_enhanced, enh);
 			struct buf e;
 			buf_init(&e);
-			const char *words = reply_words(text, enh);
-			escape_ascii(&e, words, strlen(words));
+			reply_show(&e, code, enh, text);
 			if (!said)
 				emit(c, id, sev, r, "port %d, without authentication, %s answered "
-				     "%d%s%s %s", r->port, ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO",
-				     code, enh[0] ? " " : "", enh, buf_cstr(&e));
+				     "%s", r->port, ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO",
+				     buf_cstr(&e));
 			buf_free(&e);
 		}
 	}
@@ -710,12 +827,10 @@ static void rule_relay(struct ctx *c, const struct port_result *r)
 		id = ctx == CTX_MAIL ? "sender-rejected" : "relay-denied-after-auth";
 	struct buf e;
 	buf_init(&e);
-	const char *words = reply_words(text, enh);
-	escape_ascii(&e, words, strlen(words));
+	reply_show(&e, code, enh, text);
 	emit(c, id, unless_other_path(c, SEV_WARNING), r,
-	     "port %d, after login, %s answered %d%s%s %s", r->port,
-	     ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO", code, enh[0] ? " " : "", enh,
-	     buf_cstr(&e));
+	     "port %d, after login, %s answered %s", r->port,
+	     ctx == CTX_MAIL ? "MAIL FROM" : "RCPT TO", buf_cstr(&e));
 	buf_free(&e);
 }
 
@@ -759,14 +874,19 @@ static void rule_response_time(struct ctx *c, const struct port_result *r)
 {
 	if (!r->connected || (!c->p->warn_time.set && !c->p->crit_time.set))
 		return;
-	/* A deliberate greeting delay is its own finding, not slowness. */
-	double t = (double)(r->total_us - r->greeting_wait_us) / 1e6;
-	if (range_alert(&c->p->crit_time, t))
-		emit(c, "response-time", SEV_CRITICAL, r,
-		     "port %d took %.3f s (critical range %s)", r->port, t, c->p->crit_time.text);
-	else if (range_alert(&c->p->warn_time, t))
-		emit(c, "response-time", SEV_WARNING, r,
-		     "port %d took %.3f s (warning range %s)", r->port, t, c->p->warn_time.text);
+	/* The number time_PORT shows, in the same digits; a deliberate
+	 * greeting delay is its own finding, not slowness. */
+	double t = (double)port_response_us(r) / 1e6;
+	char without[64] = "";
+	if (greeting_delayed(r))
+		snprintf(without, sizeof without, " without its %.1f s greeting delay",
+			 (double)r->greeting_wait_us / 1e6);
+	bool crit = range_alert(&c->p->crit_time, t);
+	if (crit || range_alert(&c->p->warn_time, t))
+		emit(c, "response-time", crit ? SEV_CRITICAL : SEV_WARNING, r,
+		     "port %d took %.6f s%s (%s range %s)", r->port, t, without,
+		     crit ? "critical" : "warning",
+		     crit ? c->p->crit_time.text : c->p->warn_time.text);
 }
 
 static const struct server_result *server_named(const struct host_result *h,
@@ -1200,6 +1320,91 @@ static const struct port_result *port_by_number(const struct host_result *h, int
 	return NULL;
 }
 
+/*
+ * Why a port is no way to submit mail, in a few words after "port N":
+ * the first of classify()'s conditions that failed, in its order.
+ */
+static void no_path_reason(const struct ctx *c, const struct port_result *r, struct buf *b)
+{
+	if (!r->connected) {
+		buf_puts(b, r->fail == FAIL_REFUSED ? "refuses connections"
+			 : r->fail == FAIL_TIMEOUT ? "does not answer connections"
+			 : "cannot be reached");
+		return;
+	}
+	if (r->greeting_code != 220) {
+		if (r->stop_code && r->stop_state == PS_GREETING)
+			buf_printf(b, "turns the session away in its greeting (%d)", r->stop_code);
+		else if (r->mode == MODE_TLS && r->tls.attempted && !r->tls.ok)
+			buf_puts(b, "fails in the TLS handshake");
+		else if (r->mismatch != MISMATCH_NONE)
+			buf_puts(b, "speaks the other TLS mode");
+		else
+			buf_puts(b, "sends no SMTP greeting");
+		return;
+	}
+	if (!r->ehlo_ok && !r->helo_used) {
+		buf_puts(b, "refuses EHLO and HELO");
+		return;
+	}
+	if (broke_off(r)) {
+		const char *doing = probe_states[r->fail_state < PS_COUNT ? r->fail_state
+						 : PS_DONE].doing;
+		buf_printf(b, "%s the session %s", r->fail == FAIL_TIMEOUT ? "stalls"
+			   : "breaks off", doing);
+		return;
+	}
+	if (c->credentials && !credentials_pass(r, true)) {
+		const struct auth_attempt *a = last_answer(r);
+		if (r->auth_status == AUTH_TRIED && r->auth_ok_index >= 0) {
+			buf_puts(b, "refuses mail to another domain even after the login");
+			return;
+		}
+		if (login_failed(r)) {
+			if (a->code / 100 == 4)
+				buf_printf(b, "could not check the login just now (%d)", a->code);
+			else
+				buf_printf(b, "refused the login (%d%s%s)", a->code,
+					   a->enhanced[0] ? " " : "", a->enhanced);
+			return;
+		}
+		if (r->auth_status == AUTH_TRIED) {
+			buf_puts(b, "failed in the login on smtpcheck's side");
+			return;
+		}
+		if (r->auth_status == AUTH_SKIPPED_NO_MECH && !oauth_only(port_result_final_caps(r))) {
+			buf_puts(b, "offers no login method smtpcheck speaks");
+			return;
+		}
+		if (r->auth_status == AUTH_SKIPPED_CLEARTEXT) {
+			buf_puts(b, "got no password (not sent in clear)");
+			return;
+		}
+		/* No AUTH, OAuth only, a session cut short: as without -u. */
+	}
+	if (mechanisms_all_broken(r)) {
+		buf_puts(b, "refuses every AUTH method it advertises");
+		return;
+	}
+	if (oauth_only(port_result_final_caps(r))) {
+		buf_puts(b, "offers only OAuth sign-in");
+		return;
+	}
+	if (r->tls.ok) {
+		buf_puts(b, !r->caps_after.valid || !has_auth(&r->caps_after)
+			 ? "offers no AUTH after TLS" : "has a certificate that does not verify");
+		return;
+	}
+	if (r->mode == MODE_STARTTLS && r->starttls_offered && r->tls.attempted)
+		buf_printf(b, "offers STARTTLS, which fails%s", has_auth(&r->caps_before) ? ""
+			   : ", and no AUTH before it");
+	else if (r->mode == MODE_STARTTLS)
+		buf_printf(b, "offers neither STARTTLS nor AUTH%s",
+			   r->helo_used ? " (it refused EHLO, and HELO has no extensions)" : "");
+	else
+		buf_puts(b, "does not work");
+}
+
 static void rule_paths(struct ctx *c)
 {
 	const struct host_result *h = c->h;
@@ -1232,20 +1437,34 @@ static void rule_paths(struct ctx *c)
 		     "mail can be submitted only without TLS: the password would cross "
 		     "the network unencrypted");
 	} else {
-		bool limited = false, login = false;
+		bool limited = false;
 		for (size_t i = 0; i < h->nports; i++) {
 			int code = h->ports[i].stop_code;
 			limited |= code == 421 || (code >= 450 && code <= 452);
-			login |= h->ports[i].auth_status == AUTH_TRIED &&
-				 h->ports[i].auth_ok_index < 0;
+		}
+		/* Name each port's reason: the findings that tell more may be
+		 * warnings or information, above or below this one. */
+		struct buf why;
+		buf_init(&why);
+		for (size_t i = 0; i < h->nports; i++) {
+			struct buf one;
+			buf_init(&one);
+			if (h->nservers > 1 && h->ports[i].server)
+				buf_printf(&one, "%s ", h->ports[i].server);
+			buf_printf(&one, "port %d ", h->ports[i].port);
+			no_path_reason(c, &h->ports[i], &one);
+			/* Several addresses often fail alike: say it once. */
+			if (!strstr(buf_cstr(&why), buf_cstr(&one)))
+				buf_printf(&why, "%s%s", why.len ? "; " : "", buf_cstr(&one));
+			buf_free(&one);
 		}
 		emit(c, "no-submission-path", SEV_CRITICAL, NULL,
-		     "no port offers a working way to submit mail (TLS%s, AUTH%s)%s",
+		     "no port offers a working way to submit mail (TLS%s, AUTH%s): %s%s",
 		     c->bad_cert ? " with a valid certificate" : "",
-		     c->credentials ? " and a successful login" : "",
-		     limited ? "; the server turned the session away for now (421/45x), so retry "
-		     "later"
-		     : login ? "; see why the login failed" : "");
+		     c->credentials ? " and a successful login" : "", buf_cstr(&why),
+		     limited ? "; the server turned the session away for now (421/45x), so "
+		     "retry later" : "");
+		buf_free(&why);
 	}
 
 	/*
@@ -1291,24 +1510,187 @@ static void rule_spa(struct ctx *c)
 		     "(SPA) must be off in the mail program");
 }
 
+/* ---- advice that fits this server ---- */
+
+#define ADVICE(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static bool no_tls_anywhere(const struct ctx *c, const struct finding *f)
+{
+	(void)f;
+	for (size_t i = 0; i < c->h->nports; i++)
+		if (c->h->ports[i].tls.ok)
+			return false;
+	return true;
+}
+
+/* TLS works somewhere, but on no port with a certificate that verifies. */
+static bool tls_only_unverified(const struct ctx *c, const struct finding *f)
+{
+	return !c->secure && !no_tls_anywhere(c, f);
+}
+
+static bool not_port_25(const struct ctx *c, const struct finding *f)
+{
+	(void)c;
+	return f->port && f->port != 25;
+}
+
+/*
+ * Where the catalogue's advice for an id would send the user the wrong
+ * way on this server, the advice that fits. Choosing TLS on a server that
+ * has none would stop the mail altogether; a client blocked on 587 or 465
+ * is already on a submission port.
+ */
+static const struct {
+	const char *id;
+	bool (*applies)(const struct ctx *c, const struct finding *f);
+	const char *const *advice;
+} advice_variants[] = {
+	{ "auth-cleartext", no_tls_anywhere,
+	  ADVICE("None of the ports probed offers encryption, so the password crosses the "
+		 "network readable whatever the mail program is set to: ask the provider "
+		 "to enable TLS (STARTTLS on 587, SSL/TLS on 465).") },
+	{ "starttls-missing", no_tls_anywhere,
+	  ADVICE("None of the ports probed offers encryption: choosing STARTTLS or SSL/TLS "
+		 "in the mail program would stop it sending, and the password crosses the "
+		 "network readable. Ask the provider to enable TLS (STARTTLS on 587, "
+		 "SSL/TLS on 465).") },
+	{ "auth-cleartext", tls_only_unverified,
+	  ADVICE("The ports with encryption have a certificate that does not verify (see "
+		 "the certificate findings): until the provider fixes it, the password "
+		 "crosses the network readable here.") },
+	{ "starttls-missing", tls_only_unverified,
+	  ADVICE("Do not choose STARTTLS for this port. The ports with encryption have a "
+		 "certificate that does not verify (see the certificate findings): ask "
+		 "the provider to fix it.") },
+	{ "client-blocked", not_port_25,
+	  ADVICE("Ask the provider, or the block list named in the reply, to delist the "
+		 "address.") },
+};
+
+static void fit_advice(struct ctx *c)
+{
+	for (size_t i = 0; i < c->d->n; i++) {
+		struct finding *f = &c->d->findings[i];
+		for (size_t k = 0; k < ARRAY_LEN(advice_variants); k++)
+			if (!strcmp(f->id, advice_variants[k].id) &&
+			    advice_variants[k].applies(c, f))
+				f->advice = advice_variants[k].advice;
+	}
+}
+
 /* ---- recommendation and summary ---- */
 
 /* Implicit TLS first (RFC 8314), then STARTTLS on 587, then 25; clear last. */
-static int path_score(const struct ctx *c, size_t i)
+static int path_score(const struct ctx *c, const enum path *path, size_t i)
 {
 	const struct port_result *r = &c->h->ports[i];
-	if (c->path[i] == PATH_SECURE)
+	if (path[i] == PATH_SECURE)
 		return r->mode == MODE_TLS ? 40 : r->port == 25 ? 20 : 30;
-	if (c->path[i] == PATH_CLEAR)
+	if (path[i] == PATH_CLEAR)
 		return r->port == 25 ? 5 : 10;
 	return 0;
 }
 
-static enum security path_security(const struct ctx *c, size_t i)
+static enum security path_security(const struct ctx *c, const enum path *path, size_t i)
 {
-	if (c->path[i] == PATH_CLEAR)
+	if (path[i] == PATH_CLEAR)
 		return SECURITY_NONE;
 	return c->h->ports[i].mode == MODE_TLS ? SECURITY_TLS : SECURITY_STARTTLS;
+}
+
+/*
+ * With -u, when no port works with the credentials: the ports that would
+ * work but for the login. Their settings are right; the credentials (or
+ * the account) are what to fix, and the report should say both.
+ */
+/*
+ * The refusals that leave the settings right: the password, the account
+ * or a moment's trouble. Not "encryption required" (538) or "passwords
+ * retired, OAuth only": there the settings themselves are wrong.
+ */
+static bool only_the_login_fails(const struct port_result *r)
+{
+	static const char *const ids[] = {
+		"auth-failed", "auth-app-password", "auth-web-login", "auth-disabled",
+	};
+	if (!login_failed(r))
+		return false;
+	const struct auth_attempt *a = last_answer(r);
+	if (a->code / 100 == 4)
+		return true;
+	const struct reply_rule *rule = interpret_reply(CTX_AUTH, a->code, a->enhanced, a->text);
+	const char *id = rule && strcmp(rule->id, "accepted") ? rule->id : "auth-failed";
+	for (size_t i = 0; i < ARRAY_LEN(ids); i++)
+		if (!strcmp(id, ids[i]))
+			return true;
+	return false;
+}
+
+static bool paths_but_login(const struct ctx *c, enum path *out)
+{
+	bool any = false;
+	for (size_t i = 0; i < c->h->nports; i++) {
+		const struct port_result *r = &c->h->ports[i];
+		out[i] = only_the_login_fails(r) ? classify(r, false) : PATH_NONE;
+		if (out[i] == PATH_BAD_CERT)
+			out[i] = PATH_NONE;
+		any |= out[i] != PATH_NONE;
+	}
+	return any;
+}
+
+/* "\"alice@example.test\" and \"alice\"": the user names a port tried. */
+static void forms_tried(const struct port_result *r, struct buf *b)
+{
+	for (size_t i = 0; i < r->nauth; i++)
+		buf_printf(b, "%s\"%s\"", i == 0 ? "" : i + 1 == r->nauth ? " and " : ", ",
+			   r->auth[i].username);
+}
+
+/* The user-name line when the login did not succeed on the chosen port. */
+static void login_note(struct ctx *c, const struct port_result *r, struct recommendation *rec)
+{
+	if (rec->login == REC_LOGIN_NOT_SENT) {
+		rec->login_note = r->tls.ok
+			? "not tested: the password was not sent, because the certificate "
+			  "does not verify (--insecure-auth sends it anyway)"
+			: "not tested: the password was not sent, because this port has no "
+			  "TLS (--insecure-auth sends it anyway)";
+		return;
+	}
+	if (rec->login == REC_LOGIN_NOT_TRIED) {
+		rec->login_note = "not tested: the session on this port did not get as far "
+				  "as the login";
+		return;
+	}
+	const struct auth_attempt *a = last_answer(r);
+	if (rec->login == REC_LOGIN_TEMPORARY) {
+		rec->login_note = arena_printf(c->a, "not confirmed: the server could not check "
+					       "the login just now (%d): retry later",
+					       a ? a->code : 0);
+		return;
+	}
+	const struct reply_rule *rule = a ? interpret_reply(CTX_AUTH, a->code, a->enhanced,
+							    a->text) : NULL;
+	const char *id = rule && strcmp(rule->id, "accepted") ? rule->id : "auth-failed";
+	struct buf forms;
+	buf_init(&forms);
+	forms_tried(r, &forms);
+	if (strcmp(id, "auth-failed"))
+		rec->login_note = arena_printf(c->a, "not confirmed: the server refused the login "
+					       "%s (%s: see the findings)", buf_cstr(&forms), id);
+	else if (r->nauth == 1 && !r->auth[0].full_address)
+		rec->login_note = arena_printf(c->a, "not confirmed: the server refused %s, the "
+					       "only form tried: check the password; -u %s@DOMAIN "
+					       "(or --domain DOMAIN) also tests the full address",
+					       buf_cstr(&forms), r->auth[0].username);
+	else
+		rec->login_note = arena_printf(c->a, "not confirmed: the server refused the login "
+					       "in every form tried (%s): check the password, then "
+					       "the user name (the full e-mail address or the part "
+					       "before the @)", buf_cstr(&forms));
+	buf_free(&forms);
 }
 
 static void recommend(struct ctx *c)
@@ -1317,12 +1699,22 @@ static void recommend(struct ctx *c)
 	struct diagnosis *d = c->d;
 	struct recommendation *rec = &d->rec;
 
+	const enum path *path = c->path;
+	bool but_login = false;
+	if (!any_path(c) && c->credentials) {
+		enum path *alt = arena_alloc(c->a, (h->nports ? h->nports : 1) * sizeof *alt);
+		if (paths_but_login(c, alt)) {
+			path = alt;
+			but_login = true;
+		}
+	}
+
 	/* Every working (port, security), best first, each once. */
 	for (int score = 40; score > 0; score--) {
 		for (size_t i = 0; i < h->nports; i++) {
-			if (path_score(c, i) != score)
+			if (path_score(c, path, i) != score)
 				continue;
-			enum security sec = path_security(c, i);
+			enum security sec = path_security(c, path, i);
 			bool dup = false;
 			for (size_t k = 0; k < d->noptions; k++)
 				if (d->options[k].port == h->ports[i].port &&
@@ -1340,8 +1732,8 @@ static void recommend(struct ctx *c)
 	}
 	int best = -1, best_score = 0;
 	for (size_t i = 0; i < h->nports; i++) {
-		if (path_score(c, i) > best_score) {
-			best_score = path_score(c, i);
+		if (path_score(c, path, i) > best_score) {
+			best_score = path_score(c, path, i);
 			best = (int)i;
 		}
 	}
@@ -1354,6 +1746,8 @@ static void recommend(struct ctx *c)
 	rec->address = r->address;
 	rec->auth = true;
 	rec->username = USERNAME_UNKNOWN;
+	rec->security = path_security(c, path, (size_t)best);
+	rec->login = c->credentials ? REC_LOGIN_NOT_TRIED : REC_LOGIN_NOT_GIVEN;
 	/* The user-name form the server accepted, on this port or another. */
 	int ok = r->auth_ok_index;
 	const struct port_result *src = ok >= 0 ? r : NULL;
@@ -1364,8 +1758,19 @@ static void recommend(struct ctx *c)
 		const struct auth_attempt *a = &src->auth[src->auth_ok_index];
 		rec->username = a->full_address ? USERNAME_FULL_ADDRESS : USERNAME_LOCAL_PART;
 		rec->username_value = a->username;
+		rec->login = REC_LOGIN_ACCEPTED;
+		return;
 	}
-	rec->security = path_security(c, (size_t)best);
+	if (!c->credentials)
+		return;
+	if (but_login) {
+		const struct auth_attempt *a = last_answer(r);
+		rec->login = a && a->code / 100 == 4 ? REC_LOGIN_TEMPORARY : REC_LOGIN_REFUSED;
+	} else if (r->auth_status == AUTH_SKIPPED_CLEARTEXT ||
+		   r->auth_status == AUTH_SKIPPED_UNVERIFIED) {
+		rec->login = REC_LOGIN_NOT_SENT;
+	}
+	login_note(c, r, rec);
 }
 
 static void summarize(struct ctx *c)
@@ -1447,6 +1852,7 @@ void diagnose(const struct host_result *h, const struct diag_params *p,
 	rule_paths(&c);
 	rule_spa(&c);
 	rule_rdns(&c);
+	fit_advice(&c);
 	recommend(&c);
 
 	enum severity worst = SEV_OK;

@@ -50,6 +50,16 @@ enum username_form {
 	USERNAME_LOCAL_PART
 };
 
+/* What became of the credentials given with -u, for the user-name line. */
+enum rec_login {
+	REC_LOGIN_NOT_GIVEN,           /* no -u */
+	REC_LOGIN_ACCEPTED,            /* username_value logged in */
+	REC_LOGIN_REFUSED,             /* rejected in every form tried */
+	REC_LOGIN_TEMPORARY,           /* the server could not check it (4xx) */
+	REC_LOGIN_NOT_SENT,            /* held back: no TLS on this port */
+	REC_LOGIN_NOT_TRIED            /* the session never got to AUTH */
+};
+
 struct recommendation {
 	bool present;
 	const char *server;            /* the name to enter in the program */
@@ -59,6 +69,14 @@ struct recommendation {
 	enum username_form username;
 	const char *username_value;    /* the name that logged in, if any */
 	const char *address;
+	/*
+	 * With -u and a login that did not succeed anywhere, the settings are
+	 * still those the probe measured (port, security, AUTH): only the
+	 * credentials stand in the way, and login_note says so and what to
+	 * check, for the user-name line.
+	 */
+	enum rec_login login;
+	const char *login_note;
 };
 
 /* A working way to submit mail, in the order it is recommended. */
@@ -103,6 +121,26 @@ enum status status_worse(enum status a, enum status b);
 /* Its order: 0 for OK up to 3 for CRITICAL. */
 int status_rank(enum status s);
 const char *security_name(enum security s);
+
+/* A greeting that waits this long is a deliberate delay (greeting-delayed). */
+#define GREETING_DELAY_US 900000
+
+/*
+ * A port's response time: what -w and -c judge and what time_PORT shows,
+ * one number for both. The session's wall time, less the wait for the
+ * greeting when that wait was a deliberate delay (greeting-delayed, a
+ * phase of its own, shown as greeting_PORT): a greeting that comes late
+ * on purpose is no slowness, an ordinary wait for it is part of the time.
+ */
+uint64_t port_response_us(const struct port_result *r);
+
+/*
+ * What went wrong on a port, for the reports: r->error, except that a
+ * reply that ended the session, or refused STARTTLS, is given whole, its
+ * lines joined (reply_show), where the probe quoted its first line.
+ */
+void port_error_words(const struct port_result *r, struct buf *out);
+void port_tls_error_words(const struct port_result *r, struct buf *out);
 
 /* The plain-words meaning of a finding id; NULL if the id is unknown. */
 const char *finding_meaning(const char *id);

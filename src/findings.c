@@ -250,7 +250,8 @@ const struct finding_info finding_catalogue[] = {
 	/* the whole host */
 	{ "submission-ok", "Mail can be submitted securely through this server.", NULL, false },
 	{ "no-submission-path", "No port offers a working way to submit mail.",
-	  ADVICE("See the critical findings above: each names what blocks its port."), true },
+	  ADVICE("Each port's reason is named here and has a finding of its own in this "
+		 "report, with what to do about it; one port that works is enough."), true },
 	{ "no-secure-path", "Mail can be submitted only without encryption.",
 	  ADVICE("Ask the provider to offer STARTTLS on 587 or SSL/TLS on 465."), true },
 	{ "response-time", "A port took longer to answer than the time threshold.", NULL, false },

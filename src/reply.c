@@ -138,6 +138,53 @@ const char *reply_words(const char *text, const char *enhanced)
 	return text;
 }
 
+void reply_join(struct buf *out, const char *text, const char *enhanced)
+{
+	if (!text)
+		return;
+	size_t n = enhanced ? strlen(enhanced) : 0;
+	bool first = true;
+	for (const char *line = text; ; ) {
+		size_t len = strcspn(line, "\n");
+		const char *w = line, *end = line + len;
+		/* Gmail repeats "5.7.9" on every line, sometimes with two
+		 * blanks after it. */
+		if (n && len >= n && !strncmp(w, enhanced, n) && (len == n || w[n] == ' '))
+			w += n;
+		while (w < end && *w == ' ')
+			w++;
+		while (end > w && end[-1] == ' ')
+			end--;
+		if (end > w) {
+			if (!first)
+				buf_putc(out, ' ');
+			escape_ascii(out, w, (size_t)(end - w));
+			first = false;
+		}
+		if (!line[len])
+			break;
+		line += len + 1;
+	}
+}
+
+void reply_show(struct buf *out, int code, const char *enhanced, const char *text)
+{
+	size_t start = out->len;
+	if (code)
+		buf_printf(out, "%d", code);
+	if (enhanced && enhanced[0])
+		buf_printf(out, "%s%s", out->len > start ? " " : "", enhanced);
+	size_t before = out->len;
+	if (before > start)
+		buf_putc(out, ' ');
+	size_t words = out->len;
+	reply_join(out, text, enhanced);
+	if (out->len == words && words > before) {
+		out->len = before;
+		out->data[before] = '\0';
+	}
+}
+
 static enum reply_status fail(struct reply_parser *p, enum reply_error e)
 {
 	p->error = e;

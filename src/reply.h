@@ -99,4 +99,17 @@ size_t reply_find_enhanced(const char *text, int code, char out[16]);
 /* The reply's words after its enhanced code, if the text starts with it. */
 const char *reply_words(const char *text, const char *enhanced);
 
+/*
+ * A reply's text as every report shows it, on one line: its lines (text
+ * holds them separated by '\n') joined by one space, the enhanced code
+ * left out where a line starts with it (the caller shows it once, after
+ * the reply code), blanks around the joins squeezed, every byte outside
+ * printable ASCII escaped (escape_ascii). Nothing else is left out.
+ */
+void reply_join(struct buf *out, const char *text, const char *enhanced);
+
+/* "554 5.7.1 Relay access denied": the code (left out when 0), the
+ * enhanced code, then reply_join's words. */
+void reply_show(struct buf *out, int code, const char *enhanced, const char *text);
+
 #endif

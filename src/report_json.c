@@ -868,6 +868,17 @@ void report_json(const struct config *cfg, const struct host_result *h,
 				: "unknown");
 		json_key(&j, "username_value");
 		json_string(&j, d->rec.username_value);
+		/* What became of -u's credentials; the settings stand either way. */
+		static const char *const login[] = {
+			[REC_LOGIN_NOT_GIVEN] = "not-given", [REC_LOGIN_ACCEPTED] = "accepted",
+			[REC_LOGIN_REFUSED] = "refused",
+			[REC_LOGIN_TEMPORARY] = "temporary-failure",
+			[REC_LOGIN_NOT_SENT] = "not-sent", [REC_LOGIN_NOT_TRIED] = "not-tried",
+		};
+		json_key(&j, "login");
+		json_string(&j, login[d->rec.login]);
+		json_key(&j, "login_note");
+		json_string(&j, d->rec.login_note);
 		json_key(&j, "spa");
 		json_bool(&j, false);
 		json_key(&j, "password_remembered");

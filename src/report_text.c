@@ -208,8 +208,9 @@ static void perfdata(const struct config *cfg, const struct host_result *h,
 		const struct port_result *r = &h->ports[i];
 		if (!r->connected)
 			continue;
+		/* The number -w and -c judged, with their ranges. */
 		perf_label(out, "time", h, r);
-		buf_printf(out, "%.6fs", (double)r->total_us / 1e6);
+		buf_printf(out, "%.6fs", (double)port_response_us(r) / 1e6);
 		thresholds(out, &cfg->warn_time, &cfg->crit_time);
 		buf_puts(out, ";0;");
 		if (r->timed[PH_CONNECT]) {
@@ -457,20 +458,6 @@ static void table_more(struct buf *out, const char *label, const char *text, boo
 	buf_free(&e);
 }
 
-/* "554 5.7.1 Relay access denied", the server's own words, one line. */
-static void reply_line(struct buf *b, int code, const char *enh, const char *text)
-{
-	buf_printf(b, "%d%s%s", code, enh && enh[0] ? " " : "", enh ? enh : "");
-	const char *w = reply_words(text, enh);
-	for (const char *p = w; *p; p++)
-		if (*p == '\n')
-			buf_putc(b, ' ');
-		else if (p == w)
-			buf_printf(b, " %c", *p);
-		else
-			buf_putc(b, *p);
-}
-
 /*
  * The ADDRESS column is as wide as the longest IPv4 address. A longer
  * address (IPv6) gets a line of its own, with the rest of the row below
@@ -533,36 +520,47 @@ static void port_table(const struct host_result *h, struct buf *out)
 		const struct relay_result *t = &r->relay;
 		if (t->mail_code) {
 			bool mail_failed = t->mail_code / 100 != 2 || !t->rcpt_code;
-			reply_line(&b, mail_failed ? t->mail_code : t->rcpt_code,
+			reply_show(&b, mail_failed ? t->mail_code : t->rcpt_code,
 				   mail_failed ? t->mail_enhanced : t->rcpt_enhanced,
 				   mail_failed ? t->mail_text : t->rcpt_text);
-			table_more(out, "relay", buf_cstr(&b), true);
+			table_more(out, "relay", buf_cstr(&b), false);
 			buf_reset(&b);
 		}
 		if (r->auth_ok_index >= 0 || r->nauth) {
 			const struct auth_attempt *a = &r->auth[r->auth_ok_index >= 0
 				? (size_t)r->auth_ok_index : r->nauth - 1];
 			if (a->code)
-				reply_line(&b, a->code, a->enhanced, a->text);
+				reply_show(&b, a->code, a->enhanced, a->text);
 			else
 				buf_puts(&b, a->error ? a->error : "no answer");
-			buf_printf(&b, " (%s as %s)", a->mech, a->username);
-			table_more(out, "login", buf_cstr(&b), true);
+			buf_printf(&b, " (%s as ", a->mech);
+			escape_ascii(&b, a->username, strlen(a->username));
+			buf_putc(&b, ')');
+			table_more(out, "login", buf_cstr(&b), false);
 			buf_reset(&b);
 		}
 		if (r->relay_auth.mail_code) {
 			const struct relay_result *ta = &r->relay_auth;
 			bool mail_failed = ta->mail_code / 100 != 2 || !ta->rcpt_code;
-			reply_line(&b, mail_failed ? ta->mail_code : ta->rcpt_code,
+			reply_show(&b, mail_failed ? ta->mail_code : ta->rcpt_code,
 				   mail_failed ? ta->mail_enhanced : ta->rcpt_enhanced,
 				   mail_failed ? ta->mail_text : ta->rcpt_text);
-			table_more(out, "relay+", buf_cstr(&b), true);
+			table_more(out, "relay+", buf_cstr(&b), false);
 			buf_reset(&b);
 		}
-		if (!r->connected || (r->error && !r->completed))
-			table_more(out, "problem", r->error ? r->error : "failed", false);
+		if (!r->connected || (r->error && !r->completed)) {
+			port_error_words(r, &b);
+			table_more(out, "problem", buf_cstr(&b), false);
+		}
 		buf_free(&b);
 	}
+}
+
+static void verdict(struct buf *out, bool verified, const char *why)
+{
+	buf_puts(out, verified ? "yes" : "no");
+	if (!verified && why)
+		buf_printf(out, " (%s)", why);
 }
 
 static void port_block(const struct host_result *h, const struct port_result *r,
@@ -586,8 +584,7 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 	if (r->banner) {
 		struct buf g;
 		buf_init(&g);
-		buf_printf(&g, "%d ", r->greeting_code);
-		escape_lines(&g, r->banner);
+		reply_show(&g, r->greeting_code, NULL, r->banner);
 		field(out, "greeting", buf_cstr(&g), false);
 		buf_free(&g);
 	}
@@ -610,25 +607,45 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 					buf_printf(&names, "%s%s", i ? ", " : "", c->names[i]);
 				field(out, "names", names.len ? buf_cstr(&names) : "-", false);
 				buf_free(&names);
-				fieldf(out, "expires", "%s (%ld days)", c->not_after ? c->not_after : "?",
-				       c->days_left);
+				/* days_left is rounded down: -31 once 30 days and
+				 * some hours have passed. */
+				long ago = -c->days_left - 1;
+				char when[48];
+				snprintf(when, sizeof when, ago == 0 ? "less than a day ago"
+					 : ago == 1 ? "1 day ago" : "%ld days ago", ago);
+				if (c->days_left < 0)
+					fieldf(out, "expired", "%s (%s)", c->not_after
+					       ? c->not_after : "?", when);
+				else
+					fieldf(out, "expires", "%s (%ld days)", c->not_after
+					       ? c->not_after : "?", c->days_left);
 			}
 			/* Validated TLSA records decide; say what the CAs alone said. */
 			bool by_ca_differs = r->dane_authoritative &&
 					     r->tls.pkix_verified != r->tls.verified;
-			fieldf(out, "verified", "%s%s%s%s", r->tls.verified ? "yes"
-			       : r->tls.verify_error ? r->tls.verify_error : "no",
-			       r->dane_authoritative ? " (by DANE: DNSSEC-validated TLSA)" : "",
-			       by_ca_differs ? "; by the CAs alone: " : "",
-			       !by_ca_differs ? "" : r->tls.pkix_verified ? "yes"
-			       : r->tls.pkix_error ? r->tls.pkix_error : "no");
+			/* "no (self-signed certificate)": the answer, then why. */
+			struct buf v;
+			buf_init(&v);
+			verdict(&v, r->tls.verified, r->tls.verify_error);
+			if (r->dane_authoritative)
+				buf_puts(&v, " (by DANE: DNSSEC-validated TLSA)");
+			if (by_ca_differs) {
+				buf_puts(&v, "; by the CAs alone: ");
+				verdict(&v, r->tls.pkix_verified, r->tls.pkix_error);
+			}
+			field(out, "verified", buf_cstr(&v), false);
+			buf_free(&v);
 			if (r->dane_checked)
 				fieldf(out, "DANE", "%s%s%s", r->dane_match ? "match: " : "no match: ",
 				       r->dane_detail ? r->dane_detail : "",
 				       r->dane_ad ? "" : " (TLSA answer not DNSSEC-validated: "
 				       "information only)");
 		} else {
-			fieldf(out, "TLS", "failed: %s", r->tls.error ? r->tls.error : "unknown error");
+			struct buf e;
+			buf_init(&e);
+			port_tls_error_words(r, &e);
+			fieldf(out, "TLS", "failed: %s", buf_cstr(&e));
+			buf_free(&e);
 		}
 	}
 	struct buf a;
@@ -652,12 +669,11 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 		const struct auth_attempt *at = &r->auth[i];
 		struct buf t;
 		buf_init(&t);
-		buf_printf(&t, "%s as \"%s\": ", at->mech, at->username);
-		if (at->code) {
-			const char *words = reply_words(at->text, at->enhanced);
-			buf_printf(&t, "%d%s%s ", at->code, at->enhanced[0] ? " " : "", at->enhanced);
-			escape_ascii(&t, words, strlen(words));
-		}
+		buf_printf(&t, "%s as \"", at->mech);
+		escape_ascii(&t, at->username, strlen(at->username));
+		buf_puts(&t, "\": ");
+		if (at->code)
+			reply_show(&t, at->code, at->enhanced, at->text);
 		if (at->error)
 			buf_printf(&t, "%s(%s)", at->code ? " " : "", at->error);
 		field(out, i ? "" : "login", buf_cstr(&t), false);
@@ -670,15 +686,14 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 			continue;
 		struct buf b;
 		buf_init(&b);
-		buf_printf(&b, "MAIL %d", t->mail_code);
-		if (t->mail_code / 100 != 2 && t->mail_text) {
-			buf_putc(&b, ' ');
-			escape_ascii(&b, t->mail_text, strlen(t->mail_text));
-		}
+		buf_puts(&b, "MAIL ");
+		if (t->mail_code / 100 != 2)
+			reply_show(&b, t->mail_code, t->mail_enhanced, t->mail_text);
+		else
+			buf_printf(&b, "%d", t->mail_code);
 		if (t->rcpt_code) {
-			buf_printf(&b, ", RCPT %d ", t->rcpt_code);
-			if (t->rcpt_text)
-				escape_ascii(&b, t->rcpt_text, strlen(t->rcpt_text));
+			buf_puts(&b, ", RCPT ");
+			reply_show(&b, t->rcpt_code, t->rcpt_enhanced, t->rcpt_text);
 		}
 		field(out, k ? "relay+login" : "relay", buf_cstr(&b), false);
 		buf_free(&b);
@@ -695,8 +710,13 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 		field(out, "extensions", buf_cstr(&e), false);
 		buf_free(&e);
 	}
-	if (r->error)
-		field(out, "problem", r->error, false);
+	if (r->error) {
+		struct buf e;
+		buf_init(&e);
+		port_error_words(r, &e);
+		field(out, "problem", buf_cstr(&e), false);
+		buf_free(&e);
+	}
 	struct buf t;
 	buf_init(&t);
 	for (int ph = 0; ph < PH_COUNT; ph++)
@@ -820,6 +840,8 @@ static void recommendation(const struct host_result *h, const struct diagnosis *
 		fieldf(out, "user name", "%s (\"%s\", as the server accepted it)",
 		       r->username == USERNAME_FULL_ADDRESS ? "the full e-mail address"
 		       : "the part before the @", r->username_value);
+	else if (r->login_note)
+		field(out, "user name", r->login_note, false);
 	else if (h->discovery && strchr(h->name, '@'))
 		fieldf(out, "user name", "%s, or the part before the @, as the provider says "
 		       "(not tested: give the password in SMTPCHECK_PASSWORD or "
@@ -967,6 +989,11 @@ static void thunderbird_guess(const struct host_result *h, const struct diagnosi
 	field(out, g.works && !g.weaker ? "verdict" : "warning", g.verdict, false);
 	for (size_t i = 0; i < g.nnotes; i++)
 		field(out, i ? "" : "note", g.notes[i], false);
+	/* "Works" speaks of the settings; these credentials did not log in. */
+	if (g.works && (d->rec.login == REC_LOGIN_REFUSED || d->rec.login == REC_LOGIN_TEMPORARY))
+		field(out, g.nnotes ? "" : "note", "those are the right settings for this server, "
+		      "but the login failed here: see the user-name line of the recommended "
+		      "settings", false);
 	arena_free(&a);
 }
 

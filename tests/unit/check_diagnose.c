@@ -51,6 +51,8 @@ enum login {
 	LOGIN_OK_LOCAL,      /* 535 for the address, 235 for the local part */
 	LOGIN_535,           /* 535 for both forms */
 	LOGIN_534,           /* 534 5.7.9 */
+	LOGIN_535_BARE,      /* 535 for "alice", the only form tried (no @, no domain) */
+	LOGIN_454,           /* 454 4.7.0: the server could not check it */
 };
 
 enum relay {
@@ -75,6 +77,7 @@ struct port_def {
 	enum mode_mismatch mismatch;
 	enum login login;
 	enum relay relay;
+	enum auth_status auth_status;   /* when not AUTH_NOT_TRIED: set after building */
 };
 
 static void attempt(struct port_result *r, const char *user, int code, const char *enh,
@@ -129,6 +132,13 @@ static void login_and_relay(struct port_result *r, const struct port_def *d)
 		attempt(r, "alice@example.test", 534, "5.7.9",
 			"5.7.9 Application-specific password required");
 		break;
+	case LOGIN_535_BARE:
+		attempt(r, "alice", 535, "5.7.8", "5.7.8 Error: authentication failed");
+		break;
+	case LOGIN_454:
+		attempt(r, "alice@example.test", 454, "4.7.0",
+			"4.7.0 Temporary authentication failure");
+		break;
 	}
 	switch (d->relay) {
 	case RELAY_NONE: break;
@@ -153,7 +163,16 @@ static void login_and_relay(struct port_result *r, const struct port_def *d)
 		txn(&r->relay_auth, 250, 250, "", "");
 }
 
+static void build_shape(struct port_result *r, const struct port_def *d);
+
 static void build(struct port_result *r, const struct port_def *d)
+{
+	build_shape(r, d);
+	if (d->auth_status)
+		r->auth_status = d->auth_status;
+}
+
+static void build_shape(struct port_result *r, const struct port_def *d)
 {
 	memset(r, 0, sizeof *r);
 	r->auth_ok_index = -1;
@@ -282,6 +301,7 @@ struct dcase {
 	int rec_port;          /* 0: no recommendation */
 	enum security rec_security;
 	enum username_form rec_username;
+	enum rec_login rec_login;
 };
 
 /*
@@ -444,31 +464,55 @@ static const struct dcase cases[] = {
 		    { "relay-ok", SEV_OK, 587 }, { "spa-off", SEV_INFO, 0 } },
 	  .absent = { "auth-username-form", "auth-failed" },
 	  .rec_port = 587, .rec_security = SECURITY_STARTTLS,
-	  .rec_username = USERNAME_FULL_ADDRESS },
+	  .rec_username = USERNAME_FULL_ADDRESS, .rec_login = REC_LOGIN_ACCEPTED },
 	{ .name = "login accepted only as the local part",
 	  .ports = { P(465, MODE_TLS, SECURE, .login = LOGIN_OK_LOCAL, .relay = RELAY_DENIED) },
 	  .nports = 1, .credentials = true, .status = STATUS_OK,
 	  .want = { { "auth-ok", SEV_OK, 465 }, { "auth-username-form", SEV_INFO, 465 } },
 	  .absent = { "auth-failed" },
-	  .rec_port = 465, .rec_security = SECURITY_TLS, .rec_username = USERNAME_LOCAL_PART },
-	{ .name = "login refused in every form",
+	  .rec_port = 465, .rec_security = SECURITY_TLS, .rec_username = USERNAME_LOCAL_PART,
+	  .rec_login = REC_LOGIN_ACCEPTED },
+	/* The settings the probe measured stand; the login is what to fix. */
+	{ .name = "login refused in every form: CRITICAL, the measured settings kept",
 	  .ports = { P(587, MODE_STARTTLS, SECURE, .login = LOGIN_535, .relay = RELAY_DENIED),
 		     P(465, MODE_TLS, SECURE, .login = LOGIN_535, .relay = RELAY_DENIED) },
 	  .nports = 2, .credentials = true, .status = STATUS_CRITICAL,
 	  .want = { { "auth-failed", SEV_CRITICAL, 587 }, { "auth-failed", SEV_CRITICAL, 465 },
 		    { "no-submission-path", SEV_CRITICAL, 0 } },
-	  .absent = { "auth-ok" } },
+	  .absent = { "auth-ok" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS, .rec_username = USERNAME_UNKNOWN,
+	  .rec_login = REC_LOGIN_REFUSED },
+	{ .name = "454 at AUTH on the only port: settings kept, the login not confirmed",
+	  .ports = { P(587, MODE_STARTTLS, SECURE, .login = LOGIN_454, .relay = RELAY_DENIED) },
+	  .nports = 1, .credentials = true, .status = STATUS_CRITICAL,
+	  .want = { { "auth-temporary-failure", SEV_WARNING, 587 },
+		    { "no-submission-path", SEV_CRITICAL, 0 } },
+	  .absent = { "auth-failed" },
+	  .rec_port = 587, .rec_security = SECURITY_STARTTLS, .rec_login = REC_LOGIN_TEMPORARY },
+	{ .name = "a certificate that does not verify: no settings, whatever the login",
+	  .ports = { P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_UNTRUSTED,
+		     .login = LOGIN_535, .relay = RELAY_DENIED) },
+	  .nports = 1, .credentials = true, .status = STATUS_CRITICAL,
+	  .want = { { "cert-untrusted", SEV_CRITICAL, 465 },
+		    { "implicit-tls-available", SEV_INFO, 465 } } },
+	{ .name = "no TLS anywhere, password held back: the clear path, not sent",
+	  .ports = { P(587, MODE_STARTTLS, CLEAR_AUTH, .auth_status = AUTH_SKIPPED_CLEARTEXT) },
+	  .nports = 1, .credentials = true, .status = STATUS_WARNING,
+	  .want = { { "auth-skipped", SEV_INFO, 587 }, { "no-secure-path", SEV_WARNING, 0 } },
+	  .rec_port = 587, .rec_security = SECURITY_NONE, .rec_login = REC_LOGIN_NOT_SENT },
 	{ .name = "login refused on one port, accepted on the other",
 	  .ports = { P(587, MODE_STARTTLS, SECURE, .login = LOGIN_535, .relay = RELAY_DENIED),
 		     P(465, MODE_TLS, SECURE, .login = LOGIN_OK, .relay = RELAY_DENIED) },
 	  .nports = 2, .credentials = true, .status = STATUS_WARNING,
 	  .want = { { "auth-failed", SEV_WARNING, 587 }, { "auth-ok", SEV_OK, 465 } },
-	  .rec_port = 465, .rec_security = SECURITY_TLS, .rec_username = USERNAME_FULL_ADDRESS },
+	  .rec_port = 465, .rec_security = SECURITY_TLS, .rec_username = USERNAME_FULL_ADDRESS,
+	  .rec_login = REC_LOGIN_ACCEPTED },
 	{ .name = "application-specific password",
 	  .ports = { P(465, MODE_TLS, SECURE, .login = LOGIN_534, .relay = RELAY_DENIED) },
 	  .nports = 1, .credentials = true, .status = STATUS_CRITICAL,
 	  .want = { { "auth-app-password", SEV_CRITICAL, 465 } },
-	  .absent = { "auth-failed" } },
+	  .absent = { "auth-failed" },
+	  .rec_port = 465, .rec_security = SECURITY_TLS, .rec_login = REC_LOGIN_REFUSED },
 	{ .name = "open relay",
 	  .ports = { P(25, MODE_STARTTLS, NO_AUTH, .relay = RELAY_OPEN),
 		     P(587, MODE_STARTTLS, SECURE, .relay = RELAY_DENIED) },
@@ -568,6 +612,11 @@ START_TEST(rule_table)
 		ck_assert_int_eq(d.rec.port, c->rec_port);
 		ck_assert_int_eq(d.rec.security, c->rec_security);
 		ck_assert_int_eq(d.rec.username, c->rec_username);
+		ck_assert_msg(d.rec.login == c->rec_login, "%s: login %d, expected %d", c->name,
+			      d.rec.login, c->rec_login);
+		/* A login that did not succeed says so on the user-name line. */
+		ck_assert((d.rec.login_note != NULL) ==
+			  (c->rec_login != REC_LOGIN_NOT_GIVEN && c->rec_login != REC_LOGIN_ACCEPTED));
 	}
 	/* Every finding has a meaning and a message; the summary exists. */
 	for (size_t i = 0; i < d.n; i++) {
@@ -581,6 +630,203 @@ START_TEST(rule_table)
 	diagnosis_free(&d);
 	arena_free(&a);
 	host_result_free(&h);
+}
+END_TEST
+
+/* Diagnose ports built from defs, the way rule_table does. */
+static void diagnose_ports(const struct port_def *defs, size_t n, bool credentials,
+			   struct host_result *h, struct arena *a, struct diagnosis *d)
+{
+	memset(h, 0, sizeof *h);
+	h->name = "mail.test";
+	h->dns_ok = true;
+	h->nports = n;
+	h->ports = calloc(n, sizeof *h->ports);
+	for (size_t i = 0; i < n; i++)
+		build(&h->ports[i], &defs[i]);
+	struct diag_params p = default_params();
+	p.credentials = credentials;
+	diagnose(h, &p, a, d);
+}
+
+static const struct finding *finding_of(const struct diagnosis *d, const char *id, int port)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->findings[i].id, id) && d->findings[i].port == port)
+			return &d->findings[i];
+	return NULL;
+}
+
+static size_t advice_count(const struct finding *f)
+{
+	size_t n = 0;
+	while (f && f->advice && f->advice[n])
+		n++;
+	return n;
+}
+
+/* Advice that would send the user the wrong way on this server is replaced. */
+START_TEST(advice_fits_the_server)
+{
+	struct host_result h;
+	struct arena a = { 0 };
+	struct diagnosis d;
+
+	/* A block list in the greeting: on 25 "use 587 or 465" helps; on 587
+	 * it does not, only delisting does. */
+	static const struct port_def blocked[] = {
+		P(25, MODE_STARTTLS, GREETING_554), P(587, MODE_STARTTLS, GREETING_554),
+	};
+	memset(&h, 0, sizeof h);
+	h.name = "mail.test";
+	h.dns_ok = true;
+	h.nports = 2;
+	h.ports = calloc(2, sizeof *h.ports);
+	for (size_t i = 0; i < 2; i++) {
+		build(&h.ports[i], &blocked[i]);
+		strcpy(h.ports[i].stop_enhanced, "5.7.1");
+		h.ports[i].stop_text = "5.7.1 Client host [192.0.2.9] blocked using zen.spamhaus.org";
+	}
+	struct diag_params p = default_params();
+	diagnose(&h, &p, &a, &d);
+	const struct finding *f25 = finding_of(&d, "client-blocked", 25);
+	const struct finding *f587 = finding_of(&d, "client-blocked", 587);
+	ck_assert_ptr_nonnull(f25);
+	ck_assert_ptr_nonnull(f587);
+	ck_assert_uint_eq(advice_count(f25), 2);
+	ck_assert(strstr(f25->advice[0], "instead of port 25") != NULL);
+	ck_assert_uint_eq(advice_count(f587), 1);
+	ck_assert(strstr(f587->advice[0], "delist") != NULL);
+	diagnosis_free(&d);
+	host_result_free(&h);
+
+	/* No TLS on any port: no "choose STARTTLS or SSL/TLS". */
+	static const struct port_def clear[] = {
+		P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, REFUSED),
+	};
+	diagnose_ports(clear, 2, false, &h, &a, &d);
+	const struct finding *ct = finding_of(&d, "auth-cleartext", 587);
+	const struct finding *sm = finding_of(&d, "starttls-missing", 587);
+	ck_assert_ptr_nonnull(ct);
+	ck_assert_ptr_nonnull(sm);
+	ck_assert(strstr(ct->advice[0], "offers encryption") != NULL);
+	ck_assert(strstr(sm->advice[0], "offers encryption") != NULL);
+	ck_assert(!strstr(ct->advice[0], "Choose"));
+	diagnosis_free(&d);
+	host_result_free(&h);
+
+	/* TLS only with a bad certificate: no "see the recommended settings",
+	 * which say none, no "choose STARTTLS or SSL/TLS". */
+	static const struct port_def badcert[] = {
+		P(587, MODE_STARTTLS, CLEAR_AUTH),
+		P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_UNTRUSTED),
+	};
+	diagnose_ports(badcert, 2, false, &h, &a, &d);
+	ct = finding_of(&d, "auth-cleartext", 587);
+	sm = finding_of(&d, "starttls-missing", 587);
+	ck_assert(strstr(ct->advice[0], "certificate that does not verify") != NULL);
+	ck_assert(strstr(sm->advice[0], "certificate that does not verify") != NULL);
+	ck_assert(!strstr(sm->advice[0], "recommended settings"));
+	diagnosis_free(&d);
+	host_result_free(&h);
+
+	/* TLS on another port: the catalogue's advice stands. */
+	static const struct port_def mixed[] = {
+		P(587, MODE_STARTTLS, CLEAR_AUTH), P(465, MODE_TLS, SECURE),
+	};
+	diagnose_ports(mixed, 2, false, &h, &a, &d);
+	ct = finding_of(&d, "auth-cleartext", 587);
+	ck_assert_ptr_nonnull(ct);
+	ck_assert(ct->advice == finding_lookup("auth-cleartext")->advice);
+	diagnosis_free(&d);
+	host_result_free(&h);
+	arena_free(&a);
+}
+END_TEST
+
+/* What the findings and the user-name line say when the login fails. */
+START_TEST(login_words)
+{
+	struct host_result h;
+	struct arena a = { 0 };
+	struct diagnosis d;
+
+	/* Wrong password on 587 and 465: the settings and the options for the
+	 * client steps stay; no-submission-path names each port's reason. */
+	static const struct port_def refused[] = {
+		P(587, MODE_STARTTLS, SECURE, .login = LOGIN_535, .relay = RELAY_DENIED),
+		P(465, MODE_TLS, SECURE, .login = LOGIN_535, .relay = RELAY_DENIED),
+	};
+	diagnose_ports(refused, 2, true, &h, &a, &d);
+	ck_assert(d.rec.present);
+	ck_assert_uint_eq(d.noptions, 2);
+	ck_assert_msg(strstr(d.rec.login_note, "refused the login in every form tried "
+			     "(\"alice@example.test\" and \"alice\")"), "%s", d.rec.login_note);
+	const struct finding *np = finding_of(&d, "no-submission-path", 0);
+	ck_assert_ptr_nonnull(np);
+	ck_assert_msg(strstr(np->message, ": port 587 refused the login (535 5.7.8); port 465 "
+			     "refused the login (535 5.7.8)"), "%s", np->message);
+	ck_assert(!strstr(np->advice[0], "above"));
+	diagnosis_free(&d);
+	host_result_free(&h);
+
+	/* "alice" alone: say that the full address was never tried. */
+	static const struct port_def bare[] = {
+		P(587, MODE_STARTTLS, SECURE, .login = LOGIN_535_BARE, .relay = RELAY_DENIED),
+	};
+	diagnose_ports(bare, 1, true, &h, &a, &d);
+	const struct finding *af = finding_of(&d, "auth-failed", 587);
+	ck_assert_ptr_nonnull(af);
+	ck_assert_msg(strstr(af->message, "only the name as given was tried: -u alice@DOMAIN "
+			     "(or --domain DOMAIN) also tries the full address"), "%s", af->message);
+	ck_assert_msg(strstr(d.rec.login_note, "-u alice@DOMAIN"), "%s", d.rec.login_note);
+	diagnosis_free(&d);
+	host_result_free(&h);
+
+	/* 454: the server could not check the login, it did not reject it. */
+	static const struct port_def temp[] = {
+		P(587, MODE_STARTTLS, SECURE, .login = LOGIN_454, .relay = RELAY_DENIED),
+	};
+	diagnose_ports(temp, 1, true, &h, &a, &d);
+	const struct finding *tf = finding_of(&d, "auth-temporary-failure", 587);
+	ck_assert_ptr_nonnull(tf);
+	ck_assert_msg(strstr(tf->message, "could not check the login") &&
+		      !strstr(tf->message, "rejected"), "%s", tf->message);
+	np = finding_of(&d, "no-submission-path", 0);
+	ck_assert_msg(strstr(np->message, "port 587 could not check the login just now (454)"),
+		      "%s", np->message);
+	diagnosis_free(&d);
+	host_result_free(&h);
+	arena_free(&a);
+}
+END_TEST
+
+/* A list cut short in a message says how much is left out. */
+START_TEST(cut_lists_say_so)
+{
+	static const struct port_def wrong[] = {
+		P(465, MODE_TLS, SECURE, .verify_flags = VERIFY_HOSTNAME),
+	};
+	static char *names[] = { "a.test", "b.test", "c.test", "d.test", "e.test",
+				 "f.test", "g.test", "h.test", "i.test", "j.test" };
+	struct host_result h;
+	struct arena a = { 0 };
+	struct diagnosis d;
+	diagnose_ports(wrong, 1, false, &h, &a, &d);
+	diagnosis_free(&d);
+	h.ports[0].tls.cert.names = names;
+	h.ports[0].tls.cert.nnames = ARRAY_LEN(names);
+	struct diag_params p = default_params();
+	diagnose(&h, &p, &a, &d);
+	const struct finding *f = finding_of(&d, "cert-hostname-mismatch", 465);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_msg(strstr(f->message, "g.test, h.test and 2 more, not for mail.test"), "%s",
+		      f->message);
+	h.ports[0].tls.cert.names = NULL;
+	h.ports[0].tls.cert.nnames = 0;
+	diagnosis_free(&d);
+	host_result_free(&h);
+	arena_free(&a);
 }
 END_TEST
 
@@ -988,6 +1234,9 @@ Suite *diagnose_suite(void)
 	tcase_add_test(tc, worst_state_of_a_run);
 	tcase_add_test(tc, run_status_line);
 	tcase_add_test(tc, not_probed_host);
+	tcase_add_test(tc, advice_fits_the_server);
+	tcase_add_test(tc, login_words);
+	tcase_add_test(tc, cut_lists_say_so);
 	tcase_add_loop_test(tc, thunderbird_guess, 0, (int)ARRAY_LEN(tbcases));
 	tcase_add_loop_test(tc, thunderbird_guess_hosts, 0, (int)ARRAY_LEN(tbhostcases));
 	tcase_add_loop_test(tc, discovery_rules, 0, (int)ARRAY_LEN(dnscases));

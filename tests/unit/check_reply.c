@@ -2,6 +2,7 @@
  * check_reply.c - the SMTP reply parser: well-formed replies, the ways
  * servers bend the format, and the bounds that keep memory finite.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "reply.h"
@@ -290,6 +291,40 @@ START_TEST(reset_after_error)
 }
 END_TEST
 
+static const char *joined(const char *text, const char *enhanced)
+{
+	static char out[256];
+	struct buf b;
+	buf_init(&b);
+	reply_join(&b, text, enhanced);
+	snprintf(out, sizeof out, "%s", buf_cstr(&b));
+	buf_free(&b);
+	return out;
+}
+
+/* One line for every report: each line's repeated enhanced code once, no
+ * line dropped, no line break left in. */
+START_TEST(join_lines)
+{
+	ck_assert_str_eq(joined("5.7.9 Application-specific password required. Learn more at\n"
+				"5.7.9  https://support.example/p=x d2sm - gsmtp", "5.7.9"),
+			 "Application-specific password required. Learn more at "
+			 "https://support.example/p=x d2sm - gsmtp");
+	ck_assert_str_eq(joined("4.7.0 Try again later, closing connection. (MAIL)\n"
+				"4.7.0  https://support.example/a", "4.7.0"),
+			 "Try again later, closing connection. (MAIL) https://support.example/a");
+	/* No enhanced code: the lines as they are, joined. */
+	ck_assert_str_eq(joined("mail.test ESMTP\nsecond line", ""), "mail.test ESMTP second line");
+	ck_assert_str_eq(joined("one\n\n  two  ", NULL), "one two");
+	/* Another code inside a line, or a line that only looks like it, stays. */
+	ck_assert_str_eq(joined("5.7.1 blocked\n5.7.10 more\n5.7.1x", "5.7.1"),
+			 "blocked 5.7.10 more 5.7.1x");
+	ck_assert_str_eq(joined("5.7.1", "5.7.1"), "");
+	ck_assert_str_eq(joined("a\tb\x01\xff", ""), "a\\tb\\x01\\xff");
+	ck_assert_str_eq(joined(NULL, "5.7.1"), "");
+}
+END_TEST
+
 Suite *reply_suite(void)
 {
 	Suite *s = suite_create("reply");
@@ -314,6 +349,7 @@ Suite *reply_suite(void)
 	tcase_add_test(tc, nul_byte);
 	tcase_add_test(tc, control_and_8bit_bytes_kept);
 	tcase_add_test(tc, reset_after_error);
+	tcase_add_test(tc, join_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
