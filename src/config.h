@@ -38,7 +38,7 @@ struct config {
 	bool discover;            /* --domain without a host: find the servers */
 	bool reverse_dns;         /* look up PTR records of the addresses */
 	bool no_reverse_dns;      /* --no-reverse-dns */
-	double timeout;           /* -t: seconds for the whole run; 0: no limit */
+	double timeout;           /* -t: seconds for the whole run (default 15) */
 	double host_timeout;      /* --host-timeout: seconds for each host */
 	const char *ca_file;
 	struct range cert_warn, cert_crit;   /* days left; default below 30 / 7 */

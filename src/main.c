@@ -285,7 +285,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
-	uint64_t deadline_us = cfg.timeout > 0 ? started_us + (uint64_t)(cfg.timeout * 1e6) : 0;
+	uint64_t deadline_us = started_us + (uint64_t)(cfg.timeout * 1e6);
 	enum options_result listed = options_read_hosts(&cfg, deadline_us, &err);
 	if (listed != OPTIONS_RUN) {
 		kb_free(&kb);
@@ -310,8 +310,7 @@ int main(int argc, char **argv)
 		secret_drop_env();  /* no login: the copy goes now */
 	uint64_t asked_us = now_us();
 	/* A password file (a pipe, perhaps) is waited for within the deadline. */
-	double file_wait_s = !deadline_us ? cfg.host_timeout
-			     : deadline_us > asked_us ? (double)(deadline_us - asked_us) / 1e6 : 0;
+	double file_wait_s = deadline_us > asked_us ? (double)(deadline_us - asked_us) / 1e6 : 0;
 	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, file_wait_s,
 				   &err) != 0) {
 		kb_free(&kb);
@@ -321,7 +320,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	/* Time a person spends typing the password is not the servers' time. */
-	if (deadline_us && password.source && !strcmp(password.source, "terminal"))
+	if (password.source && !strcmp(password.source, "terminal"))
 		deadline_us += now_us() - asked_us;
 	char *alt_user = cfg.user ? alternate_user(&cfg) : NULL;
 	char *sender = envelope_sender_for(cfg.mail_from,

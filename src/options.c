@@ -45,9 +45,8 @@ static const char usage_text[] =
 "      --connect ADDR      connect to ADDR instead of resolving HOST; HOST\n"
 "                          is still used for SNI and the certificate check\n"
 "  -t, --timeout SEC       hard deadline for the whole run, every host and\n"
-"                          reading -f included (default 15; with -f: none)\n"
-"      --host-timeout SEC  deadline for each host (default: the -t value, or\n"
-"                          15 with -f and no -t)\n"
+"                          reading -f included (default 15)\n"
+"      --host-timeout SEC  deadline for each host (default: the -t value)\n"
 "      --no-reverse-dns    do not look up the PTR records of the addresses\n"
 "      --ca-file FILE      trust the CAs in FILE (default: system store)\n"
 "  -D, --certificate-days W[,C]\n"
@@ -568,7 +567,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->family = AF_UNSPEC;
-	cfg->timeout = -1;        /* not given: decided once -f is known */
+	cfg->timeout = 15;
 	range_below(30, &cfg->cert_warn);
 	range_below(7, &cfg->cert_crit);
 	cfg->relay_test = true;
@@ -778,14 +777,12 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 	}
 
 	/*
-	 * -t bounds the whole run. A list from -f has no whole-run limit
-	 * unless -t is given (a thousand hosts need more than 15 s), only the
-	 * limit of each host.
+	 * -t bounds the whole run in every mode, -f included: a FIFO nobody
+	 * writes to, or a list too long for the time, must not run for ever.
+	 * A long list wants a -t of its own, and perhaps --host-timeout.
 	 */
-	if (cfg->timeout < 0)
-		cfg->timeout = cfg->hosts_file ? 0 : 15;
 	if (!cfg->host_timeout)
-		cfg->host_timeout = cfg->timeout ? cfg->timeout : 15;
+		cfg->host_timeout = cfg->timeout;
 
 	if (cfg->list_clients || cfg->list_findings) {
 		show_args(cfg, argc, argv);

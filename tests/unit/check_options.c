@@ -223,7 +223,7 @@ START_TEST(shown_args)
 }
 END_TEST
 
-/* -t is the whole run; -f has none unless -t is given; each host its own. */
+/* -t is the whole run, 15 s unless given, -f or not; each host its own. */
 START_TEST(run_and_host_deadlines)
 {
 	ck_assert_int_eq(PARSE("smtpcheck", "a.test", "b.test"), OPTIONS_RUN);
@@ -231,13 +231,15 @@ START_TEST(run_and_host_deadlines)
 	ck_assert_int_eq(PARSE("smtpcheck", "-t", "4", "a.test"), OPTIONS_RUN);
 	ck_assert(C.timeout == 4 && C.host_timeout == 4);
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null"), OPTIONS_RUN);
-	ck_assert(C.timeout == 0 && C.host_timeout == 15);
+	ck_assert(C.timeout == 15 && C.host_timeout == 15);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null", "-t", "90"), OPTIONS_RUN);
+	ck_assert(C.timeout == 90 && C.host_timeout == 90);
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null", "-t", "60", "--host-timeout", "5"),
 			 OPTIONS_RUN);
 	ck_assert(C.timeout == 60 && C.host_timeout == 5);
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null", "--host-timeout", "2.5"),
 			 OPTIONS_RUN);
-	ck_assert(C.timeout == 0 && C.host_timeout == 2.5);
+	ck_assert(C.timeout == 15 && C.host_timeout == 2.5);
 	ck_assert_int_eq(PARSE("smtpcheck", "--host-timeout", "0", "h"), OPTIONS_USAGE);
 	ck_assert(strstr(buf_cstr(&E), "--host-timeout") != NULL);
 	ck_assert_int_eq(PARSE("smtpcheck", "--host-timeout", "x", "h"), OPTIONS_USAGE);
