@@ -86,11 +86,12 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 
 /*
  * After options_parse() gave OPTIONS_RUN: read the -f list, if one was
- * given, and check what depends on the number of hosts. Reading waits at
- * most until deadline_us on the monotonic clock (0: no limit), so a FIFO
- * or a terminal that never sends the list cannot hold the run past -t.
- * Returns OPTIONS_RUN, OPTIONS_USAGE (a bad entry, no host) or
- * OPTIONS_FAILED (cannot read, or the deadline came first).
+ * given, and check what depends on the number of hosts. Reading and
+ * parsing end at deadline_us on the monotonic clock (the run's -t), so a
+ * FIFO or a terminal that never sends the list cannot hold the run past
+ * it; the list may hold at most 16 MB and 100,000 hosts. Returns
+ * OPTIONS_RUN, OPTIONS_USAGE (a bad entry, no host, too many hosts) or
+ * OPTIONS_FAILED (cannot read, too long, or the deadline came first).
  */
 enum options_result options_read_hosts(struct config *cfg, uint64_t deadline_us,
 				       struct buf *err);

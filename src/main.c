@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <ares.h>
 #include <openssl/ssl.h>
@@ -28,8 +29,8 @@
 /* A host's text report, kept until the run's own status line is known. */
 struct held_report {
 	size_t index;              /* position in the list of hosts */
-	struct host_status st;
-	struct buf text;
+	struct host_status st;     /* the name is the config's */
+	size_t at, len;            /* its text in output.held_text */
 };
 
 struct output {
@@ -44,13 +45,27 @@ struct output {
 	 */
 	bool hold;
 	struct held_report *held;
+	struct buf held_text;      /* every held report, one after the other */
+	struct buf scratch;        /* each report is made here, then kept or written */
 };
 
-static void write_out(const struct buf *b)
+/*
+ * Output goes out as soon as it is known (a monitoring engine or a pipe
+ * reads each host's line as it is done), except in a burst: the hosts a
+ * deadline left unprobed, or the held text reports, are flushed once at
+ * the end, not a write each.
+ */
+static void write_out_now(const struct buf *b, bool flush)
 {
 	if (b->len)
 		fwrite(b->data, 1, b->len, stdout);
-	fflush(stdout);
+	if (flush)
+		fflush(stdout);
+}
+
+static void write_out(const struct buf *b)
+{
+	write_out_now(b, true);
 }
 
 static void report_host(void *arg, const struct host_result *h)
@@ -68,25 +83,31 @@ static void report_host(void *arg, const struct host_result *h)
 	};
 	diagnose(h, &p, &a, &d);
 
-	struct buf out;
-	buf_init(&out);
+	/*
+	 * One buffer for every report, so a long list does not grow one each;
+	 * a held report is made where it is kept.
+	 */
+	struct buf *out = o->hold ? &o->held_text : &o->scratch;
+	size_t at = o->hold ? out->len : 0;
+	if (!o->hold)
+		buf_reset(out);
 	if (cfg->json) {
-		report_json(cfg, h, &d, &o->advice, &out);
-		buf_putc(&out, '\n');
+		report_json(cfg, h, &d, &o->advice, out);
+		buf_putc(out, '\n');
 	} else if (cfg->prometheus) {
-		report_prometheus(h, &d, o->reported == 0, &out);
+		report_prometheus(h, &d, o->reported == 0, out);
 	} else {
-		report_text(cfg, h, &d, &o->advice, &out);
+		report_text(cfg, h, &d, &o->advice, out);
 	}
 	if (o->hold) {
 		struct held_report *r = &o->held[o->reported];
 		r->index = h->index;
-		r->st.name = xstrdup(h->name);
+		r->st.name = cfg->hosts[h->index];
 		r->st.status = d.status;
-		r->text = out;
+		r->at = at;
+		r->len = out->len - at;
 	} else {
-		write_out(&out);
-		buf_free(&out);
+		write_out_now(out, !h->not_probed);
 	}
 
 	o->worst = status_worse(o->worst, d.status);
@@ -112,18 +133,18 @@ static void write_held(struct output *o)
 	buf_init(&out);
 	report_run_status_line(st, o->reported, &out);
 	buf_putc(&out, '\n');
-	write_out(&out);
+	write_out_now(&out, false);
 	buf_free(&out);
 	for (size_t i = 0; i < o->reported; i++) {
 		if (!o->cfg->brief)
 			fputc('\n', stdout);
-		write_out(&o->held[i].text);
-		buf_free(&o->held[i].text);
-		free((char *)o->held[i].st.name);
+		fwrite(o->held_text.data + o->held[i].at, 1, o->held[i].len, stdout);
 	}
+	fflush(stdout);
 	free(st);
 	free(o->held);
 	o->held = NULL;
+	buf_free(&o->held_text);
 }
 
 static bool json_wanted;
@@ -198,6 +219,9 @@ int main(int argc, char **argv)
 	secret_take_env();
 	atexit(secret_drop_env);
 	signal(SIGPIPE, SIG_IGN);
+	/* Into a file or a pipe, large writes: every report is flushed anyway. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	/* Many hosts at once need many sockets: take what the hard limit allows. */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
@@ -350,12 +374,19 @@ int main(int argc, char **argv)
 	struct output o = { .cfg = &cfg, .worst = STATUS_OK,
 			    .advice = { .kb = &kb, .client = client } };
 	o.hold = cfg.nhosts > 1 && !cfg.json && !cfg.prometheus;
-	if (o.hold)
+	if (o.hold) {
 		o.held = xcalloc(cfg.nhosts, sizeof *o.held);
+		/* Room for a short report each at once (untouched pages cost no
+		 * memory): a long list is not copied again and again as it grows. */
+		buf_reserve(&o.held_text, cfg.nhosts * 1024);
+	}
 	int rc = run_hosts(&cfg, &opts, deadline_us, report_host, &o, &err);
 	if (o.hold && o.reported)
 		write_held(&o);
+	fflush(stdout);
 	free(o.held);
+	buf_free(&o.held_text);
+	buf_free(&o.scratch);
 	secret_wipe(&password);
 	free(alt_user);
 	free(sender);

@@ -363,9 +363,17 @@ static void add_host(struct config *cfg, const char *h)
 	cfg->hosts[cfg->nhosts++] = xstrdup(h);
 }
 
-/* -f: one host per line; blank lines and # comments are skipped. */
+/*
+ * -f: one host per line; blank lines and # comments are skipped. The list
+ * is bounded: /dev/zero or a runaway pipe must end in a clear error, not
+ * in all the memory there is, and every host given is reported, so the
+ * hosts a deadline leaves unprobed must be few enough to report within
+ * its half second of grace (about 0.2 s for 100,000 with --json).
+ */
 #define HOSTS_LINE_MAX 1024
 #define HOSTS_ERRORS_SHOWN 5
+#define HOSTS_FILE_MAX (16u << 20)
+#define HOSTS_MAX 100000
 
 /* One line of the list (without its newline); false with a reason in why. */
 static bool hosts_line(struct config *cfg, char *line, struct buf *why)
@@ -408,13 +416,12 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 	buf_init(&text);
 	enum options_result rc = OPTIONS_RUN;
 	for (;;) {
-		int wait_ms = -1;
-		if (deadline_us) {
-			uint64_t now = now_us();
-			wait_ms = now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
-		}
+		/* Checked on every round: a source that is always ready (a
+		 * large file, /dev/zero) never lets poll() time out. */
+		uint64_t now = now_us();
+		int wait_ms = now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int ready = poll(&pfd, 1, wait_ms);
+		int ready = wait_ms ? poll(&pfd, 1, wait_ms) : 0;
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready < 0) {
@@ -432,7 +439,7 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 			rc = OPTIONS_FAILED;
 			break;
 		}
-		char chunk[4096];
+		char chunk[65536];
 		ssize_t got = read(fd, chunk, sizeof chunk);
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
@@ -443,6 +450,12 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 		}
 		if (got == 0)
 			break;
+		if (text.len + (size_t)got > HOSTS_FILE_MAX) {
+			buf_printf(err, "--file: %s is longer than %u MB, the most smtpcheck "
+				   "reads; split the list", shown, HOSTS_FILE_MAX >> 20);
+			rc = OPTIONS_FAILED;
+			break;
+		}
 		buf_append(&text, chunk, (size_t)got);
 	}
 	if (!is_stdin)
@@ -461,6 +474,16 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		char *stop = nl ? nl : end;
 		lineno++;
+		if (lineno % 1024 == 0 && now_us() >= deadline_us) {
+			buf_reset(err);
+			buf_printf(err, "--file: the run's deadline of %g s passed while the hosts "
+				   "of %s were read (line %ld); nothing was probed", cfg->timeout,
+				   shown, lineno);
+			buf_free(&text);
+			return OPTIONS_FAILED;
+		}
+		if (cfg->nhosts > HOSTS_MAX)
+			break;  /* hosts_checks() says so; the rest need no reading */
 		struct buf why;
 		buf_init(&why);
 		if (memchr(p, '\0', (size_t)(stop - p)))
@@ -496,10 +519,16 @@ static bool hosts_checks(struct config *cfg, struct buf *err)
 		buf_puts(err, "--password-file needs --user (or one USER@DOMAIN)");
 		return false;
 	}
+	const char *source = !cfg->hosts_file ? "the command line"
+			     : !strcmp(cfg->hosts_file, "-") ? "standard input" : cfg->hosts_file;
 	if (cfg->nhosts == 0) {
-		buf_printf(err, "--file: no host in %s",
-			   !cfg->hosts_file ? "the command line"
-			   : !strcmp(cfg->hosts_file, "-") ? "standard input" : cfg->hosts_file);
+		buf_printf(err, "--file: no host in %s", source);
+		return false;
+	}
+	if (cfg->nhosts > HOSTS_MAX) {
+		buf_printf(err, "%smore than %d hosts (%s), the most smtpcheck takes in "
+			   "one run; split the list", cfg->hosts_file ? "--file: " : "",
+			   HOSTS_MAX, source);
 		return false;
 	}
 	if (cfg->prometheus && cfg->nhosts > 1) {

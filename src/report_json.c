@@ -747,6 +747,13 @@ static void client_advice(struct json *j, const struct host_result *h,
 			  const struct diagnosis *d, const struct report_advice *ra)
 {
 	struct arena a = { 0 };
+	/*
+	 * A host the deadline left unprobed has nothing to advise, and a long
+	 * list (-f) can leave a hundred thousand of them: empty lists, no
+	 * work in the knowledge base.
+	 */
+	if (h->not_probed)
+		ra = NULL;
 	/* A list, so that asking for several programs stays the same shape. */
 	json_key(j, "client_steps");
 	json_array_begin(j);
@@ -879,8 +886,9 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	client_advice(&j, h, d, ra);
 	json_key(&j, "thunderbird_autoconfig");
 	struct arena a = { 0 };
-	struct tb_guess g;
-	tb_guess(h, d, &a, &g);
+	struct tb_guess g = { 0 };
+	if (!h->not_probed)
+		tb_guess(h, d, &a, &g);
 	if (!g.applicable) {
 		json_null(&j);
 		arena_free(&a);

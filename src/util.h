@@ -43,6 +43,8 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_append(struct buf *b, const void *p, size_t n);
+/* Make room for extra more bytes (and the terminating NUL) at once. */
+void buf_reserve(struct buf *b, size_t extra);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)

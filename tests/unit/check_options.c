@@ -250,6 +250,8 @@ START_TEST(run_and_host_deadlines)
 END_TEST
 
 static char list_path[] = "/tmp/smtpcheck-unit-hosts.XXXXXX";
+/* A deadline that does not come during a test. */
+#define FAR (now_us() + 60000000u)
 
 static void write_list(const char *text)
 {
@@ -263,7 +265,7 @@ START_TEST(hosts_file)
 {
 	write_list("# list\n\n a.test \t# first\r\n\t\n127.0.0.2\nb.test");
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "c.test"), OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_RUN);
 	ck_assert_uint_eq(C.nhosts, 4);
 	ck_assert_str_eq(C.hosts[0], "c.test");
 	ck_assert_str_eq(C.hosts[1], "a.test");
@@ -274,7 +276,7 @@ START_TEST(hosts_file)
 	/* Every bad line is named, with its number. */
 	write_list("ok.test\nbad host\nx_y!\n\nc.test d.test\n");
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path), OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_USAGE);
 	ck_assert_msg(strstr(buf_cstr(&E), " line 2: one host per line; line 3: 'x_y!' is not a "
 			     "valid host name; line 5: one host per line") != NULL, "%s",
 		      buf_cstr(&E));
@@ -282,7 +284,7 @@ START_TEST(hosts_file)
 
 	write_list("# nothing\n\n");
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path), OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_USAGE);
 	ck_assert(strstr(buf_cstr(&E), "no host in") != NULL);
 	unlink(list_path);
 
@@ -290,13 +292,55 @@ START_TEST(hosts_file)
 	write_list("a.test\nb.test\n");
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "--connect", "127.0.0.1"),
 			 OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_USAGE);
 	ck_assert_str_eq(buf_cstr(&E), "--connect takes one host");
 	unlink(list_path);
 
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/nonexistent/list"), OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_FAILED);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_FAILED);
 	ck_assert(strstr(buf_cstr(&E), "cannot open /nonexistent/list") != NULL);
+}
+END_TEST
+
+/*
+ * The deadline is checked while reading, not only while waiting: a list
+ * that is there at once is still not read after the deadline.
+ */
+START_TEST(hosts_file_deadline_passed)
+{
+	write_list("a.test\nb.test\n");
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "-t", "0.5"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, now_us() - 1, &E), OPTIONS_FAILED);
+	ck_assert_msg(strstr(buf_cstr(&E), "had not ended when the run's deadline of 0.5 s "
+			     "passed") != NULL, "%s", buf_cstr(&E));
+	ck_assert_uint_eq(C.nhosts, 0);
+	unlink(list_path);
+}
+END_TEST
+
+/* The list is bounded: 16 MB (/dev/zero ends at once) and 100,000 hosts. */
+START_TEST(hosts_file_limits)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/zero"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_FAILED);
+	ck_assert_str_eq(buf_cstr(&E), "--file: /dev/zero is longer than 16 MB, the most "
+			 "smtpcheck reads; split the list");
+	ck_assert_uint_eq(C.nhosts, 0);
+
+	write_list("");
+	FILE *f = fopen(list_path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 100000; i++)
+		fputs("a.test\n", f);
+	fclose(f);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_RUN);
+	ck_assert_uint_eq(C.nhosts, 100000);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "b.test"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_USAGE);
+	ck_assert_msg(strstr(buf_cstr(&E), "--file: more than 100000 hosts (") == buf_cstr(&E),
+		      "%s", buf_cstr(&E));
+	unlink(list_path);
 }
 END_TEST
 
@@ -337,6 +381,8 @@ Suite *options_suite(void)
 	tcase_add_test(tc, run_and_host_deadlines);
 	tcase_add_test(tc, hosts_file);
 	tcase_add_test(tc, hosts_file_deadline);
+	tcase_add_test(tc, hosts_file_deadline_passed);
+	tcase_add_test(tc, hosts_file_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
