@@ -216,6 +216,32 @@ START_TEST(unknown_option_value_hidden)
 }
 END_TEST
 
+/*
+ * A bad letter inside a group of short options is named as the letter,
+ * not as the argument before the group, wherever it stands in the group.
+ */
+START_TEST(unknown_short_option_in_group)
+{
+	static const char *const cases[][4] = {
+		{ "--brief", "-Zv", "h", "unknown option '-Z'" },
+		{ "--no-relay-test", "-Zx", "h", "unknown option '-Z'" },
+		{ "--json", "-vZ", "h", "unknown option '-Z'" },
+		{ "-v", "-4Z6", "h", "unknown option '-Z'" },
+		{ "--verbose=1", "-Zv", "h", "option '--verbose' takes no value" },
+		{ "--verb=1", "-v", "h", "option '--verbose' takes no value" },
+		{ "--bogus", "-v", "h", "unknown option '--bogus'" },
+		{ "h", "--json", "-vt", "option '-t' needs a value" },
+		{ "h", "-v", "--timeout", "option '--timeout' needs a value" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		ck_assert_int_eq(PARSE("smtpcheck", cases[i][0], cases[i][1], cases[i][2]),
+				 OPTIONS_USAGE);
+		ck_assert_msg(!strcmp(buf_cstr(&E), cases[i][3]), "%s %s %s: %s", cases[i][0],
+			      cases[i][1], cases[i][2], buf_cstr(&E));
+	}
+}
+END_TEST
+
 START_TEST(shown_args)
 {
 	ck_assert_int_eq(PARSE("smtpcheck", "-p", "587", "mail.test"), OPTIONS_RUN);
@@ -377,6 +403,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, connect_and_families);
 	tcase_add_test(tc, unknown_and_missing);
 	tcase_add_test(tc, unknown_option_value_hidden);
+	tcase_add_test(tc, unknown_short_option_in_group);
 	tcase_add_test(tc, shown_args);
 	tcase_add_test(tc, run_and_host_deadlines);
 	tcase_add_test(tc, hosts_file);
