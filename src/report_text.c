@@ -851,6 +851,7 @@ static void client_steps(const struct host_result *h, const struct diagnosis *d,
 	field(out, "platform", p->platform, false);
 	if (!adv.possible) {
 		field(out, "cannot", adv.reason ? adv.reason : "no working setup", false);
+		/* No notes: they explain settings that are not given here. */
 		list_field(out, "instead", &p->upgrade);
 		arena_free(&a);
 		return;
