@@ -953,7 +953,7 @@ void report_error_json(const char *message, struct buf *out)
 		{ "elapsed_ms", NUL }, { "addresses", EMPTY_LIST }, { "dns_error", NUL },
 		{ "dns_ms", NUL }, { "discovery", FALSE }, { "domain", NUL }, { "dns", NUL },
 		{ "ports", EMPTY_LIST }, { "findings", EMPTY_LIST },
-		{ "recommendation", NUL }, { "client_steps", NUL },
+		{ "recommendation", NUL }, { "client_steps", EMPTY_LIST },
 		{ "client_summaries", EMPTY_LIST }, { "thunderbird_autoconfig", NUL },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(rest); i++) {

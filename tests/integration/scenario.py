@@ -850,6 +850,7 @@ def validate_host_json(doc, exit_code=None):
                          "error": str if error_doc else type(None),
                          "elapsed_ms": (int, float) + null_ok,
                          "addresses": list, "ports": list, "findings": list,
+                         "client_steps": list, "client_summaries": list,
                          "dns_error": (str, type(None))}, p)
     if error_doc:
         if doc.get("status") != "UNKNOWN":
