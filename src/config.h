@@ -85,6 +85,14 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 				  struct buf *err);
 
 /*
+ * Does the command line ask for --json, spelt as getopt_long takes it
+ * (--json, or an unambiguous beginning: --js)? For the error document of
+ * a usage error that stops the parse before the option is reached; once
+ * the options are parsed, cfg.json says it.
+ */
+bool options_json_asked(int argc, char **argv);
+
+/*
  * After options_parse() gave OPTIONS_RUN: read the -f list, if one was
  * given, and check what depends on the number of hosts. Reading and
  * parsing end at deadline_us on the monotonic clock (the run's -t), so a

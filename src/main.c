@@ -228,11 +228,12 @@ int main(int argc, char **argv)
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--json"))
-			json_wanted = true;
+	json_wanted = options_json_asked(argc, argv);
 
-	switch (options_parse(argc, argv, &cfg, &err)) {
+	enum options_result parsed = options_parse(argc, argv, &cfg, &err);
+	/* What getopt_long made of the words, unless it stopped before them. */
+	json_wanted = cfg.json || (parsed != OPTIONS_RUN && json_wanted);
+	switch (parsed) {
 	case OPTIONS_EXIT_OK:
 		config_free(&cfg);
 		buf_free(&err);

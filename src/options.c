@@ -167,6 +167,47 @@ static const struct option long_options[] = {
 };
 
 /*
+ * The long option name[0..n) stands for, as getopt_long reads it: the one
+ * of that name, or the only one it begins. *matches counts the options it
+ * begins (1 for an exact name); cands, if not NULL, lists them.
+ */
+static const struct option *long_option_for(const char *name, size_t n, size_t *matches,
+					    struct buf *cands)
+{
+	const struct option *match = NULL;
+	*matches = 0;
+	for (const struct option *o = long_options; o->name; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (strlen(o->name) == n) {        /* exact: no ambiguity */
+			*matches = 1;
+			return o;
+		}
+		if (cands)
+			buf_printf(cands, "%s--%s", *matches ? ", " : "", o->name);
+		(*matches)++;
+		match = o;
+	}
+	return match;
+}
+
+bool options_json_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		size_t n = strcspn(a + 2, "="), matches;
+		const struct option *o = n ? long_option_for(a + 2, n, &matches, NULL) : NULL;
+		if (o && matches == 1 && o->val == OPT_JSON)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Did getopt_long fail on the long option in arg (argv[optind - 1]), or
  * on a letter of a short group? A letter that is not the last of its
  * group ("-Zv") leaves optind on that group, so arg is then the argument
@@ -207,20 +248,8 @@ static void unknown_option(const char *arg, int short_opt, struct buf *err)
 	bool has_value = name[n] == '=';
 	struct buf cands;
 	buf_init(&cands);
-	size_t matches = 0;
-	const struct option *match = NULL;
-	for (const struct option *o = long_options; o->name; o++) {
-		if (strncmp(o->name, name, n) != 0)
-			continue;
-		if (strlen(o->name) == n) {        /* exact: no ambiguity */
-			matches = 1;
-			match = o;
-			break;
-		}
-		buf_printf(&cands, "%s--%s", matches ? ", " : "", o->name);
-		matches++;
-		match = o;
-	}
+	size_t matches;
+	const struct option *match = long_option_for(name, n, &matches, &cands);
 	if (matches > 1)
 		buf_printf(err, "option '--%.*s' is ambiguous (%s)", (int)n, name,
 			   buf_cstr(&cands));

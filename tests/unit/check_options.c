@@ -242,6 +242,26 @@ START_TEST(unknown_short_option_in_group)
 }
 END_TEST
 
+/* --json as getopt_long reads it, before the parse gets there. */
+START_TEST(json_asked)
+{
+	static const struct { const char *arg; bool json; } cases[] = {
+		{ "--json", true }, { "--jso", true }, { "--js", true },
+		{ "--json=1", true },         /* an error, but JSON was asked for */
+		{ "--j", false },             /* --jobs too */
+		{ "--jobs", false }, { "--jsonx", false }, { "-json", false },
+		{ "--", false }, { "json", false },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *argv[] = { "smtpcheck", "-w", "1e3", (char *)cases[i].arg, "h", NULL };
+		ck_assert_msg(options_json_asked(5, argv) == cases[i].json, "%s", cases[i].arg);
+	}
+	/* After "--" every word is a host. */
+	char *after[] = { "smtpcheck", "--", "--json", NULL };
+	ck_assert(!options_json_asked(3, after));
+}
+END_TEST
+
 START_TEST(shown_args)
 {
 	ck_assert_int_eq(PARSE("smtpcheck", "-p", "587", "mail.test"), OPTIONS_RUN);
@@ -404,6 +424,7 @@ Suite *options_suite(void)
 	tcase_add_test(tc, unknown_and_missing);
 	tcase_add_test(tc, unknown_option_value_hidden);
 	tcase_add_test(tc, unknown_short_option_in_group);
+	tcase_add_test(tc, json_asked);
 	tcase_add_test(tc, shown_args);
 	tcase_add_test(tc, run_and_host_deadlines);
 	tcase_add_test(tc, hosts_file);
