@@ -47,6 +47,7 @@ struct output {
 	struct held_report *held;
 	struct buf held_text;      /* every held report, one after the other */
 	struct buf scratch;        /* each report is made here, then kept or written */
+	struct arena arena;        /* each diagnosis, reset for the next host */
 };
 
 /*
@@ -72,7 +73,7 @@ static void report_host(void *arg, const struct host_result *h)
 {
 	struct output *o = arg;
 	const struct config *cfg = o->cfg;
-	struct arena a = { 0 };
+	struct arena *a = &o->arena;
 	struct diagnosis d;
 	struct diag_params p = {
 		.cert_warn = cfg->cert_warn,
@@ -81,7 +82,8 @@ static void report_host(void *arg, const struct host_result *h)
 		.crit_time = cfg->crit_time,
 		.credentials = cfg->user != NULL,
 	};
-	diagnose(h, &p, &a, &d);
+	arena_reset(a);
+	diagnose(h, &p, a, &d);
 
 	/*
 	 * One buffer for every report, so a long list does not grow one each;
@@ -113,7 +115,6 @@ static void report_host(void *arg, const struct host_result *h)
 	o->worst = status_worse(o->worst, d.status);
 	o->reported++;
 	diagnosis_free(&d);
-	arena_free(&a);
 }
 
 static int by_index(const void *a, const void *b)
@@ -388,6 +389,7 @@ int main(int argc, char **argv)
 	free(o.held);
 	buf_free(&o.held_text);
 	buf_free(&o.scratch);
+	arena_free(&o.arena);
 	secret_wipe(&password);
 	free(alt_user);
 	free(sender);

@@ -847,7 +847,10 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	json_key(&j, "domain");
 	json_string(&j, h->domain);
 	json_key(&j, "dns");
-	dns_object(&j, h);
+	if (h->not_probed)
+		json_null(&j);     /* nothing was asked */
+	else
+		dns_object(&j, h);
 	json_key(&j, "ports");
 	json_array_begin(&j);
 	for (size_t i = 0; i < h->nports; i++)

@@ -109,6 +109,21 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
 	return s;
 }
 
+void arena_reset(struct arena *a)
+{
+	struct arena_chunk *c = a->head;
+	if (!c)
+		return;
+	/* Keep the oldest chunk (the first, of the usual size): free the rest. */
+	while (c->next) {
+		struct arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	c->used = 0;
+	a->head = c;
+}
+
 void arena_free(struct arena *a)
 {
 	struct arena_chunk *c = a->head;
@@ -293,11 +308,17 @@ void ascii_text(struct buf *out, const char *str)
 	const unsigned char *s = (const unsigned char *)str;
 	while (*s) {
 		if (*s < 0x80) {
-			if ((*s < 0x20 && *s != '\n') || *s == 0x7f)
+			if ((*s < 0x20 && *s != '\n') || *s == 0x7f) {
 				buf_printf(out, "\\x%02x", *s);
-			else
-				buf_putc(out, (char)*s);
-			s++;
+				s++;
+				continue;
+			}
+			/* A run of plain ASCII goes in at once. */
+			const unsigned char *run = s + 1;
+			while (*run >= 0x20 && *run < 0x7f)
+				run++;
+			buf_append(out, s, (size_t)(run - s));
+			s = run;
 			continue;
 		}
 		unsigned cp = 0;

@@ -34,6 +34,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void arena_free(struct arena *a);
+/* Forget every allocation but keep one chunk, for an arena used again. */
+void arena_reset(struct arena *a);
 
 struct buf {
 	char *data;
