@@ -212,6 +212,33 @@ static void add_caution(struct advice *out, struct arena *a, char *text)
 	out->cautions = c;
 }
 
+/* The program's quirks, hedged as the steps are: they hold whether or not
+ * it can reach the server ("This version cannot log in ..."). */
+static void fill_notes(const struct kb_program *p, const struct advice_target *t,
+		       struct arena *a, struct advice *out)
+{
+	if (t) {
+		render_lines(p, p->notes, p->nnotes, t, a, &out->notes, &out->nnotes);
+		return;
+	}
+	/* Nothing to set up: the notes that hold whatever was found. */
+	out->notes = arena_alloc(a, (p->nnotes ? p->nnotes : 1) * sizeof *out->notes);
+	out->nnotes = 0;
+	for (size_t i = 0; i < p->nnotes; i++) {
+		if (p->notes[i].cond)
+			continue;
+		struct buf b;
+		buf_init(&b);
+		hedge(p, p->notes[i].text, &b);
+		out->notes[out->nnotes++] = arena_strndup(a, buf_cstr(&b), b.len);
+		buf_free(&b);
+	}
+}
+
+static const char hedge_caution[] = "a label followed by \"" KB_HEDGE_MARK "\" is in no "
+				    "source we know: your version may word it differently or "
+				    "lack it";
+
 void advice_render(const struct kb_program *p, const struct advice_target *t,
 		   struct arena *a, struct advice *out)
 {
@@ -225,7 +252,7 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 	out->unconfirmed_port = p->ports == PORTS_UNKNOWN && t->port != 25;
 	render_lines(p, p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
 	render_lines(p, p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
-	render_lines(p, p->notes, p->nnotes, t, a, &out->notes, &out->nnotes);
+	fill_notes(p, t, a, out);
 	if (out->unconfirmed_ability)
 		add_caution(out, a, arena_strdup(a, "no source confirms that this program can "
 						 "use this kind of encryption; if it fails, try "
@@ -238,9 +265,7 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 						 "program", t->port));
 	if (any_hedged(out->steps, out->nsteps) || any_hedged(out->summary, out->nsummary) ||
 	    any_hedged(out->notes, out->nnotes))
-		add_caution(out, a, arena_strdup(a, "a label followed by \"" KB_HEDGE_MARK
-						 "\" is in no source we know: your version may "
-						 "word it differently or lack it"));
+		add_caution(out, a, arena_strdup(a, hedge_caution));
 }
 
 /*
@@ -287,6 +312,9 @@ static void cannot(const struct kb_program *p, struct arena *a, struct advice *o
 	out->program = p;
 	out->possible = false;
 	out->reason = arena_strdup(a, why);
+	fill_notes(p, NULL, a, out);
+	if (any_hedged(out->notes, out->nnotes))
+		add_caution(out, a, arena_strdup(a, hedge_caution));
 }
 
 void advice_for(const struct kb_program *p, const struct host_result *h,

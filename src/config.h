@@ -38,7 +38,7 @@ struct config {
 	bool discover;            /* --domain without a host: find the servers */
 	bool reverse_dns;         /* look up PTR records of the addresses */
 	bool no_reverse_dns;      /* --no-reverse-dns */
-	double timeout;           /* -t: seconds for the whole run; 0: no limit */
+	double timeout;           /* -t: seconds for the whole run (default 15) */
 	double host_timeout;      /* --host-timeout: seconds for each host */
 	const char *ca_file;
 	struct range cert_warn, cert_crit;   /* days left; default below 30 / 7 */
@@ -85,12 +85,21 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 				  struct buf *err);
 
 /*
+ * Does the command line ask for --json, spelt as getopt_long takes it
+ * (--json, or an unambiguous beginning: --js)? For the error document of
+ * a usage error that stops the parse before the option is reached; once
+ * the options are parsed, cfg.json says it.
+ */
+bool options_json_asked(int argc, char **argv);
+
+/*
  * After options_parse() gave OPTIONS_RUN: read the -f list, if one was
- * given, and check what depends on the number of hosts. Reading waits at
- * most until deadline_us on the monotonic clock (0: no limit), so a FIFO
- * or a terminal that never sends the list cannot hold the run past -t.
- * Returns OPTIONS_RUN, OPTIONS_USAGE (a bad entry, no host) or
- * OPTIONS_FAILED (cannot read, or the deadline came first).
+ * given, and check what depends on the number of hosts. Reading and
+ * parsing end at deadline_us on the monotonic clock (the run's -t), so a
+ * FIFO or a terminal that never sends the list cannot hold the run past
+ * it; the list may hold at most 16 MB and 100,000 hosts. Returns
+ * OPTIONS_RUN, OPTIONS_USAGE (a bad entry, no host, too many hosts) or
+ * OPTIONS_FAILED (cannot read, too long, or the deadline came first).
  */
 enum options_result options_read_hosts(struct config *cfg, uint64_t deadline_us,
 				       struct buf *err);

@@ -508,12 +508,18 @@ static void rule_tls_version(struct ctx *c, const struct port_result *r)
 
 static void rule_injection(struct ctx *c, const struct port_result *r)
 {
-	if (r->injection_verdict == INJECTION_VULNERABLE)
+	if (r->injection_verdict == INJECTION_VULNERABLE && r->injection_replies > 1)
 		emit(c, "starttls-injection", SEV_WARNING, r,
 		     "port %d ran a command sent in clear with STARTTLS after the TLS "
 		     "upgrade (%d replies under TLS to our one QUIT, the first %d): "
 		     "a man in the middle can inject commands (CVE-2011-0411)", r->port,
 		     r->injection_replies, r->injection_code);
+	else if (r->injection_verdict == INJECTION_VULNERABLE)
+		emit(c, "starttls-injection", SEV_WARNING, r,
+		     "port %d ran a command sent in clear with STARTTLS after the TLS "
+		     "upgrade (its first reply under TLS, %d, cannot answer our QUIT): "
+		     "a man in the middle can inject commands (CVE-2011-0411)", r->port,
+		     r->injection_code);
 	if (r->injection_verdict == INJECTION_INCONCLUSIVE)
 		emit(c, "starttls-injection-inconclusive", SEV_INFO, r,
 		     "port %d: the STARTTLS injection test cannot tell: %s", r->port,

@@ -227,6 +227,10 @@ static bool find_reply(const char *text, struct found_reply *f)
 			      text[i - 1] == '#'))
 			continue;
 		char next = s[3];
+		/* "Error 550." or "(550)": punctuation that ends a sentence or an
+		 * aside ends the code too, unless a word or number goes on. */
+		if (next && strchr(".,;:!?)", next) && !isalnum((unsigned char)s[4]))
+			next = '\0';
 		if (next && next != ' ' && next != '-' && next != '\r' && next != '\n')
 			continue;
 		if (preceded_by_port(text, i))

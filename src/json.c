@@ -105,8 +105,13 @@ void json_escape(struct buf *out, const char *str, size_t n)
 			}
 			i++;
 		} else if (c < 0x80) {
-			buf_putc(out, (char)c);
-			i++;
+			/* The common case: a run of plain ASCII, copied at once. */
+			size_t run = i + 1;
+			while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
+			       s[run] != '\\')
+				run++;
+			buf_append(out, s + i, run - i);
+			i = run;
 		} else {
 			size_t len = utf8_len(s + i, n - i);
 			if (len == 0) {

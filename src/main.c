@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <ares.h>
 #include <openssl/ssl.h>
@@ -28,8 +29,8 @@
 /* A host's text report, kept until the run's own status line is known. */
 struct held_report {
 	size_t index;              /* position in the list of hosts */
-	struct host_status st;
-	struct buf text;
+	struct host_status st;     /* the name is the config's */
+	size_t at, len;            /* its text in output.held_text */
 };
 
 struct output {
@@ -44,20 +45,35 @@ struct output {
 	 */
 	bool hold;
 	struct held_report *held;
+	struct buf held_text;      /* every held report, one after the other */
+	struct buf scratch;        /* each report is made here, then kept or written */
+	struct arena arena;        /* each diagnosis, reset for the next host */
 };
 
-static void write_out(const struct buf *b)
+/*
+ * Output goes out as soon as it is known (a monitoring engine or a pipe
+ * reads each host's line as it is done), except in a burst: the hosts a
+ * deadline left unprobed, or the held text reports, are flushed once at
+ * the end, not a write each.
+ */
+static void write_out_now(const struct buf *b, bool flush)
 {
 	if (b->len)
 		fwrite(b->data, 1, b->len, stdout);
-	fflush(stdout);
+	if (flush)
+		fflush(stdout);
+}
+
+static void write_out(const struct buf *b)
+{
+	write_out_now(b, true);
 }
 
 static void report_host(void *arg, const struct host_result *h)
 {
 	struct output *o = arg;
 	const struct config *cfg = o->cfg;
-	struct arena a = { 0 };
+	struct arena *a = &o->arena;
 	struct diagnosis d;
 	struct diag_params p = {
 		.cert_warn = cfg->cert_warn,
@@ -66,33 +82,39 @@ static void report_host(void *arg, const struct host_result *h)
 		.crit_time = cfg->crit_time,
 		.credentials = cfg->user != NULL,
 	};
-	diagnose(h, &p, &a, &d);
+	arena_reset(a);
+	diagnose(h, &p, a, &d);
 
-	struct buf out;
-	buf_init(&out);
+	/*
+	 * One buffer for every report, so a long list does not grow one each;
+	 * a held report is made where it is kept.
+	 */
+	struct buf *out = o->hold ? &o->held_text : &o->scratch;
+	size_t at = o->hold ? out->len : 0;
+	if (!o->hold)
+		buf_reset(out);
 	if (cfg->json) {
-		report_json(cfg, h, &d, &o->advice, &out);
-		buf_putc(&out, '\n');
+		report_json(cfg, h, &d, &o->advice, out);
+		buf_putc(out, '\n');
 	} else if (cfg->prometheus) {
-		report_prometheus(h, &d, o->reported == 0, &out);
+		report_prometheus(h, &d, o->reported == 0, out);
 	} else {
-		report_text(cfg, h, &d, &o->advice, &out);
+		report_text(cfg, h, &d, &o->advice, out);
 	}
 	if (o->hold) {
 		struct held_report *r = &o->held[o->reported];
 		r->index = h->index;
-		r->st.name = xstrdup(h->name);
+		r->st.name = cfg->hosts[h->index];
 		r->st.status = d.status;
-		r->text = out;
+		r->at = at;
+		r->len = out->len - at;
 	} else {
-		write_out(&out);
-		buf_free(&out);
+		write_out_now(out, !h->not_probed);
 	}
 
 	o->worst = status_worse(o->worst, d.status);
 	o->reported++;
 	diagnosis_free(&d);
-	arena_free(&a);
 }
 
 static int by_index(const void *a, const void *b)
@@ -112,18 +134,18 @@ static void write_held(struct output *o)
 	buf_init(&out);
 	report_run_status_line(st, o->reported, &out);
 	buf_putc(&out, '\n');
-	write_out(&out);
+	write_out_now(&out, false);
 	buf_free(&out);
 	for (size_t i = 0; i < o->reported; i++) {
 		if (!o->cfg->brief)
 			fputc('\n', stdout);
-		write_out(&o->held[i].text);
-		buf_free(&o->held[i].text);
-		free((char *)o->held[i].st.name);
+		fwrite(o->held_text.data + o->held[i].at, 1, o->held[i].len, stdout);
 	}
+	fflush(stdout);
 	free(st);
 	free(o->held);
 	o->held = NULL;
+	buf_free(&o->held_text);
 }
 
 static bool json_wanted;
@@ -198,17 +220,21 @@ int main(int argc, char **argv)
 	secret_take_env();
 	atexit(secret_drop_env);
 	signal(SIGPIPE, SIG_IGN);
+	/* Into a file or a pipe, large writes: every report is flushed anyway. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	/* Many hosts at once need many sockets: take what the hard limit allows. */
 	struct rlimit nofile;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--json"))
-			json_wanted = true;
+	json_wanted = options_json_asked(argc, argv);
 
-	switch (options_parse(argc, argv, &cfg, &err)) {
+	enum options_result parsed = options_parse(argc, argv, &cfg, &err);
+	/* What getopt_long made of the words, unless it stopped before them. */
+	json_wanted = cfg.json || (parsed != OPTIONS_RUN && json_wanted);
+	switch (parsed) {
 	case OPTIONS_EXIT_OK:
 		config_free(&cfg);
 		buf_free(&err);
@@ -285,7 +311,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
-	uint64_t deadline_us = cfg.timeout > 0 ? started_us + (uint64_t)(cfg.timeout * 1e6) : 0;
+	uint64_t deadline_us = started_us + (uint64_t)(cfg.timeout * 1e6);
 	enum options_result listed = options_read_hosts(&cfg, deadline_us, &err);
 	if (listed != OPTIONS_RUN) {
 		kb_free(&kb);
@@ -310,8 +336,7 @@ int main(int argc, char **argv)
 		secret_drop_env();  /* no login: the copy goes now */
 	uint64_t asked_us = now_us();
 	/* A password file (a pipe, perhaps) is waited for within the deadline. */
-	double file_wait_s = !deadline_us ? cfg.host_timeout
-			     : deadline_us > asked_us ? (double)(deadline_us - asked_us) / 1e6 : 0;
+	double file_wait_s = deadline_us > asked_us ? (double)(deadline_us - asked_us) / 1e6 : 0;
 	if (cfg.user && secret_load(&password, cfg.user, cfg.password_file, file_wait_s,
 				   &err) != 0) {
 		kb_free(&kb);
@@ -321,7 +346,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	/* Time a person spends typing the password is not the servers' time. */
-	if (deadline_us && password.source && !strcmp(password.source, "terminal"))
+	if (password.source && !strcmp(password.source, "terminal"))
 		deadline_us += now_us() - asked_us;
 	char *alt_user = cfg.user ? alternate_user(&cfg) : NULL;
 	char *sender = envelope_sender_for(cfg.mail_from,
@@ -351,12 +376,20 @@ int main(int argc, char **argv)
 	struct output o = { .cfg = &cfg, .worst = STATUS_OK,
 			    .advice = { .kb = &kb, .client = client } };
 	o.hold = cfg.nhosts > 1 && !cfg.json && !cfg.prometheus;
-	if (o.hold)
+	if (o.hold) {
 		o.held = xcalloc(cfg.nhosts, sizeof *o.held);
+		/* Room for a short report each at once (untouched pages cost no
+		 * memory): a long list is not copied again and again as it grows. */
+		buf_reserve(&o.held_text, cfg.nhosts * 1024);
+	}
 	int rc = run_hosts(&cfg, &opts, deadline_us, report_host, &o, &err);
 	if (o.hold && o.reported)
 		write_held(&o);
+	fflush(stdout);
 	free(o.held);
+	buf_free(&o.held_text);
+	buf_free(&o.scratch);
+	arena_free(&o.arena);
 	secret_wipe(&password);
 	free(alt_user);
 	free(sender);

@@ -45,9 +45,8 @@ static const char usage_text[] =
 "      --connect ADDR      connect to ADDR instead of resolving HOST; HOST\n"
 "                          is still used for SNI and the certificate check\n"
 "  -t, --timeout SEC       hard deadline for the whole run, every host and\n"
-"                          reading -f included (default 15; with -f: none)\n"
-"      --host-timeout SEC  deadline for each host (default: the -t value, or\n"
-"                          15 with -f and no -t)\n"
+"                          reading -f included (default 15)\n"
+"      --host-timeout SEC  deadline for each host (default: the -t value)\n"
 "      --no-reverse-dns    do not look up the PTR records of the addresses\n"
 "      --ca-file FILE      trust the CAs in FILE (default: system store)\n"
 "  -D, --certificate-days W[,C]\n"
@@ -168,13 +167,76 @@ static const struct option long_options[] = {
 };
 
 /*
+ * The long option name[0..n) stands for, as getopt_long reads it: the one
+ * of that name, or the only one it begins. *matches counts the options it
+ * begins (1 for an exact name); cands, if not NULL, lists them.
+ */
+static const struct option *long_option_for(const char *name, size_t n, size_t *matches,
+					    struct buf *cands)
+{
+	const struct option *match = NULL;
+	*matches = 0;
+	for (const struct option *o = long_options; o->name; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (strlen(o->name) == n) {        /* exact: no ambiguity */
+			*matches = 1;
+			return o;
+		}
+		if (cands)
+			buf_printf(cands, "%s--%s", *matches ? ", " : "", o->name);
+		(*matches)++;
+		match = o;
+	}
+	return match;
+}
+
+bool options_json_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		size_t n = strcspn(a + 2, "="), matches;
+		const struct option *o = n ? long_option_for(a + 2, n, &matches, NULL) : NULL;
+		if (o && matches == 1 && o->val == OPT_JSON)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Did getopt_long fail on the long option in arg (argv[optind - 1]), or
+ * on a letter of a short group? A letter that is not the last of its
+ * group ("-Zv") leaves optind on that group, so arg is then the argument
+ * before it ("--brief"). getopt_long sets optopt to the letter, or, for a
+ * long option, to 0 (unknown, ambiguous) or to its value (given a value
+ * it takes none): a letter only when that option is arg's.
+ */
+static bool long_option_failed(const char *arg, int opt)
+{
+	if (strncmp(arg, "--", 2) != 0)
+		return false;
+	if (opt <= 0 || opt >= 128)
+		return true;
+	const char *name = arg + 2;
+	size_t n = strcspn(name, "=");
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == opt && n > 0 && !strncmp(o->name, name, n))
+			return true;
+	return false;
+}
+
+/*
  * An option getopt_long did not take, named without its value: in
  * "--passw=hunter2" (--password or --password-file?) the value is the
  * very password the user meant to keep off the screen.
  */
 static void unknown_option(const char *arg, int short_opt, struct buf *err)
 {
-	if (strncmp(arg, "--", 2) != 0) {
+	if (!long_option_failed(arg, short_opt)) {
 		if (short_opt > 0 && short_opt < 128)
 			buf_printf(err, "unknown option '-%c'", short_opt);
 		else
@@ -186,20 +248,8 @@ static void unknown_option(const char *arg, int short_opt, struct buf *err)
 	bool has_value = name[n] == '=';
 	struct buf cands;
 	buf_init(&cands);
-	size_t matches = 0;
-	const struct option *match = NULL;
-	for (const struct option *o = long_options; o->name; o++) {
-		if (strncmp(o->name, name, n) != 0)
-			continue;
-		if (strlen(o->name) == n) {        /* exact: no ambiguity */
-			matches = 1;
-			match = o;
-			break;
-		}
-		buf_printf(&cands, "%s--%s", matches ? ", " : "", o->name);
-		matches++;
-		match = o;
-	}
+	size_t matches;
+	const struct option *match = long_option_for(name, n, &matches, &cands);
 	if (matches > 1)
 		buf_printf(err, "option '--%.*s' is ambiguous (%s)", (int)n, name,
 			   buf_cstr(&cands));
@@ -364,9 +414,17 @@ static void add_host(struct config *cfg, const char *h)
 	cfg->hosts[cfg->nhosts++] = xstrdup(h);
 }
 
-/* -f: one host per line; blank lines and # comments are skipped. */
+/*
+ * -f: one host per line; blank lines and # comments are skipped. The list
+ * is bounded: /dev/zero or a runaway pipe must end in a clear error, not
+ * in all the memory there is, and every host given is reported, so the
+ * hosts a deadline leaves unprobed must be few enough to report within
+ * its half second of grace (about 0.2 s for 100,000 with --json).
+ */
 #define HOSTS_LINE_MAX 1024
 #define HOSTS_ERRORS_SHOWN 5
+#define HOSTS_FILE_MAX (16u << 20)
+#define HOSTS_MAX 100000
 
 /* One line of the list (without its newline); false with a reason in why. */
 static bool hosts_line(struct config *cfg, char *line, struct buf *why)
@@ -409,13 +467,12 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 	buf_init(&text);
 	enum options_result rc = OPTIONS_RUN;
 	for (;;) {
-		int wait_ms = -1;
-		if (deadline_us) {
-			uint64_t now = now_us();
-			wait_ms = now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
-		}
+		/* Checked on every round: a source that is always ready (a
+		 * large file, /dev/zero) never lets poll() time out. */
+		uint64_t now = now_us();
+		int wait_ms = now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int ready = poll(&pfd, 1, wait_ms);
+		int ready = wait_ms ? poll(&pfd, 1, wait_ms) : 0;
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready < 0) {
@@ -433,7 +490,7 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 			rc = OPTIONS_FAILED;
 			break;
 		}
-		char chunk[4096];
+		char chunk[65536];
 		ssize_t got = read(fd, chunk, sizeof chunk);
 		if (got < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
@@ -444,6 +501,12 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 		}
 		if (got == 0)
 			break;
+		if (text.len + (size_t)got > HOSTS_FILE_MAX) {
+			buf_printf(err, "--file: %s is longer than %u MB, the most smtpcheck "
+				   "reads; split the list", shown, HOSTS_FILE_MAX >> 20);
+			rc = OPTIONS_FAILED;
+			break;
+		}
 		buf_append(&text, chunk, (size_t)got);
 	}
 	if (!is_stdin)
@@ -462,6 +525,16 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		char *stop = nl ? nl : end;
 		lineno++;
+		if (lineno % 1024 == 0 && now_us() >= deadline_us) {
+			buf_reset(err);
+			buf_printf(err, "--file: the run's deadline of %g s passed while the hosts "
+				   "of %s were read (line %ld); nothing was probed", cfg->timeout,
+				   shown, lineno);
+			buf_free(&text);
+			return OPTIONS_FAILED;
+		}
+		if (cfg->nhosts > HOSTS_MAX)
+			break;  /* hosts_checks() says so; the rest need no reading */
 		struct buf why;
 		buf_init(&why);
 		if (memchr(p, '\0', (size_t)(stop - p)))
@@ -497,10 +570,16 @@ static bool hosts_checks(struct config *cfg, struct buf *err)
 		buf_puts(err, "--password-file needs --user (or one USER@DOMAIN)");
 		return false;
 	}
+	const char *source = !cfg->hosts_file ? "the command line"
+			     : !strcmp(cfg->hosts_file, "-") ? "standard input" : cfg->hosts_file;
 	if (cfg->nhosts == 0) {
-		buf_printf(err, "--file: no host in %s",
-			   !cfg->hosts_file ? "the command line"
-			   : !strcmp(cfg->hosts_file, "-") ? "standard input" : cfg->hosts_file);
+		buf_printf(err, "--file: no host in %s", source);
+		return false;
+	}
+	if (cfg->nhosts > HOSTS_MAX) {
+		buf_printf(err, "%smore than %d hosts (%s), the most smtpcheck takes in "
+			   "one run; split the list", cfg->hosts_file ? "--file: " : "",
+			   HOSTS_MAX, source);
 		return false;
 	}
 	if (cfg->prometheus && cfg->nhosts > 1) {
@@ -568,7 +647,7 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->family = AF_UNSPEC;
-	cfg->timeout = -1;        /* not given: decided once -f is known */
+	cfg->timeout = 15;
 	range_below(30, &cfg->cert_warn);
 	range_below(7, &cfg->cert_crit);
 	cfg->relay_test = true;
@@ -576,7 +655,9 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 	cfg->jobs = 50;
 	parse_ports("25,465,587", cfg, err);
 
-	optind = 1;
+	/* 0, not 1: glibc then also forgets a group of short options that an
+	 * earlier parse left half read (the unit tests parse many times). */
+	optind = 0;
 	opterr = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, ":p:46t:D:w:c:u:j:f:vVh", long_options, NULL)) != -1) {
@@ -769,7 +850,11 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 			fputs(usage_text, stdout);
 			return OPTIONS_EXIT_OK;
 		case ':':
-			buf_printf(err, "option '%s' needs a value", argv[optind - 1]);
+			/* Missing, so it was the last argument: "--timeout" or "-vt". */
+			if (long_option_failed(argv[optind - 1], optopt))
+				buf_printf(err, "option '%s' needs a value", argv[optind - 1]);
+			else
+				buf_printf(err, "option '-%c' needs a value", optopt);
 			return OPTIONS_USAGE;
 		default:
 			unknown_option(argv[optind - 1], optopt, err);
@@ -778,14 +863,12 @@ enum options_result options_parse(int argc, char **argv, struct config *cfg,
 	}
 
 	/*
-	 * -t bounds the whole run. A list from -f has no whole-run limit
-	 * unless -t is given (a thousand hosts need more than 15 s), only the
-	 * limit of each host.
+	 * -t bounds the whole run in every mode, -f included: a FIFO nobody
+	 * writes to, or a list too long for the time, must not run for ever.
+	 * A long list wants a -t of its own, and perhaps --host-timeout.
 	 */
-	if (cfg->timeout < 0)
-		cfg->timeout = cfg->hosts_file ? 0 : 15;
 	if (!cfg->host_timeout)
-		cfg->host_timeout = cfg->timeout ? cfg->timeout : 15;
+		cfg->host_timeout = cfg->timeout;
 
 	if (cfg->list_clients || cfg->list_findings) {
 		show_args(cfg, argc, argv);

@@ -52,6 +52,7 @@ static const char *const event_names[] = {
 	[EV_CLOSED] = "closed",
 	[EV_PROTOCOL_ERROR] = "protocol error",
 	[EV_TIMEOUT] = "timeout",
+	[EV_WAIT_OVER] = "wait over",
 };
 
 const char *probe_event_name(enum probe_event_kind ev)
@@ -440,8 +441,9 @@ static void advance(struct probe *p)
  * The CVE-2011-0411 test: STARTTLS and HELP in one packet. A server that
  * keeps the HELP across the upgrade answers it under TLS, before the QUIT
  * we send there; a correct one discards it and answers the QUIT first.
- * The replies are counted, not read: HELP may be answered 214, 250, 502
- * or anything else, but QUIT is answered 221 and nothing else is.
+ * The replies are counted, and read only as far as QUIT allows: HELP may
+ * be answered 214, 250, 502 or anything else, QUIT only 221 or an error
+ * (see on_inject_check). The wait under TLS has a limit of its own.
  */
 static void injection_start(struct probe *p)
 {
@@ -675,12 +677,25 @@ static void on_rset(struct probe *p, const struct reply *r)
 }
 
 /*
+ * Could this reply answer QUIT? Its answer is 221; a server that will not
+ * say goodbye may give an error (421 on its way out, a 5xx). A 2xx other
+ * than 221 (HELP's 214, NOOP's 250) or a 3xx never answers QUIT.
+ */
+static bool may_answer_quit(int code)
+{
+	return code == 221 || code >= 400;
+}
+
+/*
  * A reply under TLS on the injection connection, where QUIT is the only
- * command we sent. Its 221 as the first reply: the HELP was discarded.
- * Any reply before it, or two replies in all, answered a command we never
- * sent under TLS: the HELP ran. One reply other than 221 may be either
- * (a server that answers QUIT 421, say), so wait for a second one; if
- * the session ends first, the test says it cannot tell.
+ * command we sent. Its 221 as the first reply: the HELP was discarded. A
+ * first reply QUIT cannot get (214, 250, 354), or two replies in all,
+ * answered a command we never sent under TLS: the HELP ran. A first
+ * reply that is an error may be either (a server that answers QUIT 421,
+ * say), so wait for a second one; if the wait ends, or the session,
+ * first, the test says it cannot tell. Once decided, the wait goes on
+ * only to count the QUIT's 221, and its end (EV_WAIT_OVER) changes
+ * nothing.
  */
 static void on_inject_check(struct probe *p, const struct reply *r)
 {
@@ -690,18 +705,39 @@ static void on_inject_check(struct probe *p, const struct reply *r)
 		res->injection_code = r->code;
 		res->injection_text = arena_strdup(p->arena, r->text);
 	}
-	if (r->code == 221 || n > 1) {
+	if (n > 1 || r->code == 221) {
 		res->injection_verdict = n == 1 ? INJECTION_SAFE : INJECTION_VULNERABLE;
 		res->injection_error = NULL;
 		p->step = STEP_END;
 		return; /* QUIT went already: settle() closes */
 	}
+	/* Nothing to send: only wait for the next reply. */
+	p->pending[p->npending++] = PS_INJECT_CHECK;
+	if (!may_answer_quit(r->code)) {
+		res->injection_verdict = INJECTION_VULNERABLE;
+		res->injection_error = NULL;
+		return;
+	}
 	res->injection_verdict = INJECTION_INCONCLUSIVE;
 	res->injection_error = arena_printf(p->arena,
 		"the only reply under TLS was %d %s, which may answer either the "
 		"QUIT or the HELP sent in clear", r->code, escaped(p, r->lines[0]));
-	/* Nothing to send: only wait for a second reply. */
-	p->pending[p->npending++] = PS_INJECT_CHECK;
+	p->act->wait_us = PROBE_INJECT_WAIT_US;
+}
+
+/* The injection test's wait passed: the verdict is what the replies said. */
+static void on_inject_wait_over(struct probe *p)
+{
+	struct port_result *res = p->res;
+	double waited = PROBE_INJECT_WAIT_US / 1e6;
+	if (res->injection_replies == 0)
+		res->injection_error = arena_printf(p->arena, "no reply came under TLS "
+						    "within %g s of our QUIT", waited);
+	else if (res->injection_verdict == INJECTION_INCONCLUSIVE)
+		res->injection_error = arena_printf(p->arena, "no second reply came within "
+						    "%g s: %s", waited, res->injection_error);
+	p->npending = 0;
+	p->step = STEP_END;
 }
 
 /* "220 ...", "554 ...", "421-..." or what OpenSSL left of it ("...") */
@@ -835,6 +871,8 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 				res->injection_verdict = INJECTION_INCONCLUSIVE;
 				res->injection_error = arena_strdup(p->arena,
 					"no reply came under TLS");
+				/* A server silent on QUIT must not hold the run. */
+				act->wait_us = PROBE_INJECT_WAIT_US;
 			} else
 				send_ehlo(p, PS_EHLO_TLS);
 			settle(p, now);
@@ -911,13 +949,18 @@ void probe_event(struct probe *p, enum probe_event_kind ev,
 			settle(p, now);
 			return;
 		}
+		if (ev == EV_WAIT_OVER && p->state == PS_INJECT_CHECK) {
+			on_inject_wait_over(p);
+			settle(p, now);
+			return;
+		}
 		break;
 
 	case PS_DONE:           /* not reached: probe_event() returned first */
 	case PS_COUNT:
 		return;
 	}
-	if (ev == EV_SPEAKS_TLS || ev == EV_SPEAKS_OTHER)
-		return; /* a late sniff result: nothing to do */
+	if (ev == EV_SPEAKS_TLS || ev == EV_SPEAKS_OTHER || ev == EV_WAIT_OVER)
+		return; /* a late sniff result or timer: nothing to do */
 	unexpected(p, ev, now);
 }

@@ -59,7 +59,8 @@ enum probe_event_kind {
 	EV_SPEAKS_OTHER,          /* it answered in clear, not in SMTP (sniff_text) */
 	EV_CLOSED,                /* EOF or reset; result.fail set */
 	EV_PROTOCOL_ERROR,        /* unparsable reply; result.error set */
-	EV_TIMEOUT                /* the run's deadline */
+	EV_TIMEOUT,               /* the run's deadline */
+	EV_WAIT_OVER              /* the wait the probe asked for (wait_us) passed */
 };
 
 enum probe_action_kind {
@@ -74,10 +75,20 @@ enum probe_action_kind {
 
 #define PROBE_LINE_MAX 4096
 
+/*
+ * How long the injection test waits under TLS for the replies to its QUIT
+ * (and to the HELP, if that ran). A server silent on QUIT must not hold the
+ * run (QUIT is otherwise never waited for); the replies of a working server
+ * come within a round trip.
+ */
+#define PROBE_INJECT_WAIT_US 1500000u
+
 struct probe_action {
 	enum probe_action_kind kind;
 	bool secret;                  /* line holds credentials: wipe after use */
 	int ncmds;                    /* commands in line (one may be empty) */
+	uint64_t wait_us;             /* non-zero: (re)arm a timer for this long;
+					 EV_WAIT_OVER when it passes first */
 	char line[PROBE_LINE_MAX];    /* commands, CRLF between them, none at end */
 	char shown[PROBE_LINE_MAX];   /* the same as the transcript shows it */
 };

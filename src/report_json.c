@@ -747,6 +747,13 @@ static void client_advice(struct json *j, const struct host_result *h,
 			  const struct diagnosis *d, const struct report_advice *ra)
 {
 	struct arena a = { 0 };
+	/*
+	 * A host the deadline left unprobed has nothing to advise, and a long
+	 * list (-f) can leave a hundred thousand of them: empty lists, no
+	 * work in the knowledge base.
+	 */
+	if (h->not_probed)
+		ra = NULL;
 	/* A list, so that asking for several programs stays the same shape. */
 	json_key(j, "client_steps");
 	json_array_begin(j);
@@ -840,7 +847,10 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	json_key(&j, "domain");
 	json_string(&j, h->domain);
 	json_key(&j, "dns");
-	dns_object(&j, h);
+	if (h->not_probed)
+		json_null(&j);     /* nothing was asked */
+	else
+		dns_object(&j, h);
 	json_key(&j, "ports");
 	json_array_begin(&j);
 	for (size_t i = 0; i < h->nports; i++)
@@ -890,8 +900,9 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	client_advice(&j, h, d, ra);
 	json_key(&j, "thunderbird_autoconfig");
 	struct arena a = { 0 };
-	struct tb_guess g;
-	tb_guess(h, d, &a, &g);
+	struct tb_guess g = { 0 };
+	if (!h->not_probed)
+		tb_guess(h, d, &a, &g);
 	if (!g.applicable) {
 		json_null(&j);
 		arena_free(&a);
@@ -956,7 +967,7 @@ void report_error_json(const char *message, struct buf *out)
 		{ "elapsed_ms", NUL }, { "addresses", EMPTY_LIST }, { "dns_error", NUL },
 		{ "dns_ms", NUL }, { "discovery", FALSE }, { "domain", NUL }, { "dns", NUL },
 		{ "ports", EMPTY_LIST }, { "findings", EMPTY_LIST },
-		{ "recommendation", NUL }, { "client_steps", NUL },
+		{ "recommendation", NUL }, { "client_steps", EMPTY_LIST },
 		{ "client_summaries", EMPTY_LIST }, { "thunderbird_autoconfig", NUL },
 	};
 	for (size_t i = 0; i < ARRAY_LEN(rest); i++) {

@@ -24,6 +24,15 @@
 
 #define WIDTH 80
 
+static void indent_to(struct buf *out, size_t indent)
+{
+#define SPACES10 "          "
+	static const char spaces[] = SPACES10 SPACES10 SPACES10 SPACES10 SPACES10
+				     SPACES10 SPACES10 SPACES10;
+#undef SPACES10
+	buf_append(out, spaces, indent < sizeof spaces - 1 ? indent : sizeof spaces - 1);
+}
+
 /*
  * Append text (already ASCII) wrapped to WIDTH with a hanging indent.
  * Words are separated by one space except at the start of a line, which
@@ -45,8 +54,7 @@ static void wrap(struct buf *out, const char *text, size_t first_col, size_t ind
 		size_t wlen = (size_t)(end - sp);
 		if (col > indent && col + 1 + wlen > WIDTH) {
 			buf_putc(out, '\n');
-			for (size_t i = 0; i < indent; i++)
-				buf_putc(out, ' ');
+			indent_to(out, indent);
 			col = indent;
 		} else if (sp != p && !line_start) {
 			buf_putc(out, ' ');
@@ -57,8 +65,7 @@ static void wrap(struct buf *out, const char *text, size_t first_col, size_t ind
 			size_t take = WIDTH - col;
 			buf_append(out, sp, take);
 			buf_putc(out, '\n');
-			for (size_t i = 0; i < indent; i++)
-				buf_putc(out, ' ');
+			indent_to(out, indent);
 			col = indent;
 			sp += take;
 			wlen -= take;
@@ -69,8 +76,7 @@ static void wrap(struct buf *out, const char *text, size_t first_col, size_t ind
 		p = end;
 		if (*p == '\n') {
 			buf_putc(out, '\n');
-			for (size_t i = 0; i < indent; i++)
-				buf_putc(out, ' ');
+			indent_to(out, indent);
 			col = indent;
 			line_start = true;
 			p++;
@@ -873,6 +879,7 @@ static void client_steps(const struct host_result *h, const struct diagnosis *d,
 	field(out, "platform", p->platform, false);
 	if (!adv.possible) {
 		field(out, "cannot", adv.reason ? adv.reason : "no working setup", false);
+		/* No notes: they explain settings that are not given here. */
 		list_field(out, "instead", &p->upgrade);
 		arena_free(&a);
 		return;

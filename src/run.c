@@ -92,13 +92,17 @@ struct run {
 	char ehlo_name[256];
 	struct host *hosts;
 	size_t nhosts, started, finished;
+	size_t launched;           /* hosts 0..launched-1 were probed (host_start) */
 	size_t jobs;               /* hosts probed at once (-j) */
 	uint64_t deadline_us;      /* the run's (-t), monotonic; 0: none */
 	bool expired;              /* the run's deadline has passed */
 	bool show_progress;
+	bool progress_shown;       /* a progress line is on stderr now */
 	run_report_fn report;
 	void *report_arg;
 	struct buf resolvers;      /* "127.0.0.1", for every host's report */
+	struct arena arena;        /* what lives as long as the run */
+	char *not_probed_why;      /* shared by the hosts the deadline left */
 };
 
 static void start_next(struct run *run);
@@ -116,12 +120,15 @@ static void progress(struct run *run)
 	fprintf(stderr, "\r[%zu/%zu done, %zu running]", run->finished, run->nhosts,
 		run->started - run->finished);
 	fflush(stderr);
+	run->progress_shown = true;
 }
 
+/* Once per line shown: a burst of unprobed hosts writes nothing more. */
 static void progress_wipe(struct run *run)
 {
-	if (!run->show_progress)
+	if (!run->show_progress || !run->progress_shown)
 		return;
+	run->progress_shown = false;
 	fputs("\r\033[K", stderr);
 	fflush(stderr);
 }
@@ -908,27 +915,28 @@ static void host_start(struct run *run, struct host *h, const char *name)
 
 /*
  * The run's deadline passed before the host's turn (-j): it is reported
- * at once, as not probed, so every host given gets a result.
+ * at once, as not probed, so every host given gets a result. A list can
+ * leave a hundred thousand of them within the half second after the
+ * deadline, so this costs no allocation: the name is the list's, the
+ * reason the run's.
  */
-static void host_not_probed(struct run *run, struct host *h, const char *name)
+static void host_not_probed(struct run *run, size_t i)
 {
-	h->run = run;
-	h->started = true;
-	h->done = true;
-	h->res.name = arena_strdup(&h->arena, name);
-	h->res.index = (size_t)(h - run->hosts);
-	h->res.started_unix = (long long)time(NULL);
-	h->res.dns_ok = true;
-	h->res.not_probed = true;
-	h->res.not_probed_why = arena_printf(&h->arena,
-		"not probed: the run's deadline of %g s (-t) passed before its turn",
-		run->cfg->timeout);
-	gather_ports(h);
+	if (!run->not_probed_why)
+		run->not_probed_why = arena_printf(&run->arena, "not probed: the run's deadline "
+						   "of %g s (-t) passed before its turn",
+						   run->cfg->timeout);
+	/* Not run->hosts[i]: its pages of the array need never be touched. */
+	struct host_result res = {
+		.name = run->cfg->hosts[i],
+		.index = i,
+		.started_unix = (long long)time(NULL),
+		.dns_ok = true,
+		.not_probed = true,
+		.not_probed_why = run->not_probed_why,
+	};
 	progress_wipe(run);
-	run->report(run->report_arg, &h->res);
-	host_result_free(&h->res);
-	h->reported = true;
-	host_release(h);
+	run->report(run->report_arg, &res);
 	run->finished++;
 }
 
@@ -938,12 +946,12 @@ static void start_next(struct run *run)
 		run->expired = true;
 	if (!run->expired) {
 		size_t i = run->started++;
+		run->launched = run->started;
 		host_start(run, &run->hosts[i], run->cfg->hosts[i]);
 		return;
 	}
 	while (run->started < run->nhosts) {
-		size_t i = run->started++;
-		host_not_probed(run, &run->hosts[i], run->cfg->hosts[i]);
+		host_not_probed(run, run->started++);
 	}
 }
 
@@ -1001,12 +1009,13 @@ int run_hosts(const struct config *cfg, const struct probe_opts *opts, uint64_t 
 	if (rc != 0)
 		buf_puts(err, "the event loop failed (poll)");
 
-	for (size_t i = 0; i < run.nhosts; i++)
+	for (size_t i = 0; i < run.launched; i++)
 		if (run.hosts[i].started && !run.hosts[i].done)
 			host_finish(&run.hosts[i]);
 	/* Lookups still under way call back now, and release their hosts. */
 	resolver_free(&run.resolver);
 	buf_free(&run.resolvers);
+	arena_free(&run.arena);
 	free(run.hosts);
 	SSL_CTX_free(run.ssl_ctx);
 	loop_free(run.loop);

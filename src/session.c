@@ -197,6 +197,7 @@ static void finish(struct session *s)
 	if (s->finished)
 		return;
 	sniff_close(s);
+	loop_timer_cancel(s->env->loop, &s->wait_timer);
 	close_conn(s, false);
 	s->finished = true;
 	buf_free(&s->in);
@@ -687,6 +688,8 @@ static void dispatch(struct session *s, enum probe_event_kind ev,
 		return;
 	probe_event(&s->probe, ev, r, now_us(), &act);
 	bool secret = act.secret;
+	if (act.wait_us)
+		loop_timer_arm(s->env->loop, &s->wait_timer, now_us() + act.wait_us);
 	switch (act.kind) {
 	case ACT_NONE:
 		update_interest(s);
@@ -746,6 +749,12 @@ static void on_io(void *arg, int fd, unsigned events)
 	pump(s);
 }
 
+static void wait_over(void *arg)
+{
+	struct session *s = arg;
+	dispatch(s, EV_WAIT_OVER, NULL);
+}
+
 static void session_setup(struct session *s, const struct session_env *env,
 			  const char *host, const struct sockaddr *addr, socklen_t len,
 			  enum tls_mode mode, struct port_result *res, struct arena *a,
@@ -767,6 +776,7 @@ static void session_setup(struct session *s, const struct session_env *env,
 	buf_init(&s->out);
 	reply_parser_init(&s->parser);
 	loop_timer_init(&s->sniff_timer, sniff_start, s);
+	loop_timer_init(&s->wait_timer, wait_over, s);
 	s->tlsa = tlsa;
 	probe_init(&s->probe, res, a, mode, env->opts, now_us());
 	s->probe.trace = env->trace;

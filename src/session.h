@@ -56,6 +56,9 @@ struct session {
 	SSL *sniff_ssl;
 	bool sniff_connected;
 
+	/* The wait the probe asked for (probe_action.wait_us). */
+	struct loop_timer wait_timer;
+
 	session_done_fn on_done;
 	void *done_arg;
 	const struct dns_answer *tlsa;

@@ -109,6 +109,21 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
 	return s;
 }
 
+void arena_reset(struct arena *a)
+{
+	struct arena_chunk *c = a->head;
+	if (!c)
+		return;
+	/* Keep the oldest chunk (the first, of the usual size): free the rest. */
+	while (c->next) {
+		struct arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	c->used = 0;
+	a->head = c;
+}
+
 void arena_free(struct arena *a)
 {
 	struct arena_chunk *c = a->head;
@@ -128,7 +143,7 @@ void buf_init(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-static void buf_reserve(struct buf *b, size_t extra)
+void buf_reserve(struct buf *b, size_t extra)
 {
 	if (b->cap - b->len > extra)
 		return;
@@ -155,19 +170,32 @@ void buf_puts(struct buf *b, const char *s)
 
 void buf_putc(struct buf *b, char c)
 {
+	/* The reports are written a byte at a time in places: keep it short. */
+	if (b->cap - b->len > 1) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
 	buf_append(b, &c, 1);
 }
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
+	/* Format into the room there is; only a longer text formats twice. */
+	buf_reserve(b, 64);
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	size_t room = b->cap - b->len;
+	int n = vsnprintf(b->data + b->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		b->data[b->len] = '\0';
 		return;
-	buf_reserve(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		buf_reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -280,11 +308,17 @@ void ascii_text(struct buf *out, const char *str)
 	const unsigned char *s = (const unsigned char *)str;
 	while (*s) {
 		if (*s < 0x80) {
-			if ((*s < 0x20 && *s != '\n') || *s == 0x7f)
+			if ((*s < 0x20 && *s != '\n') || *s == 0x7f) {
 				buf_printf(out, "\\x%02x", *s);
-			else
-				buf_putc(out, (char)*s);
-			s++;
+				s++;
+				continue;
+			}
+			/* A run of plain ASCII goes in at once. */
+			const unsigned char *run = s + 1;
+			while (*run >= 0x20 && *run < 0x7f)
+				run++;
+			buf_append(out, s, (size_t)(run - s));
+			s = run;
 			continue;
 		}
 		unsigned cp = 0;

@@ -34,6 +34,8 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void arena_free(struct arena *a);
+/* Forget every allocation but keep one chunk, for an arena used again. */
+void arena_reset(struct arena *a);
 
 struct buf {
 	char *data;
@@ -43,6 +45,8 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_append(struct buf *b, const void *p, size_t n);
+/* Make room for extra more bytes (and the terminating NUL) at once. */
+void buf_reserve(struct buf *b, size_t extra);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)

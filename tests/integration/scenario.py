@@ -118,8 +118,9 @@ class Scenario:
         # [file NAME]: written into {tmp} before the run. `type = fifo` makes
         # a named pipe (see run-scenarios); `escapes = yes` interprets
         # Python escapes in the content (\n for a blank line, \x23 for a
-        # '#' that would otherwise start a comment).
-        self.files = {}         # name -> content (text), a regular file
+        # '#' that would otherwise start a comment); `repeat = N` writes a
+        # regular file's content (with its newline) N times, for long lists.
+        self.files = {}         # name -> (content (text), repeat), a regular file
         self.fifos = {}         # name -> (content or None, close-after or None)
         for section in cp.sections():
             kind, _, fname = section.partition(" ")
@@ -135,6 +136,9 @@ class Scenario:
             escapes = keys.pop("escapes", "no").strip()
             if escapes not in ("yes", "no"):
                 raise ScenarioError(f"[{section}] escapes: yes or no")
+            repeat = keys.pop("repeat", "1").strip() if ftype == "regular" else "1"
+            if not re.match(r"^[1-9][0-9]{0,6}$", repeat):
+                raise ScenarioError(f"[{section}] repeat: a count from 1 to 9999999")
             close_after = keys.pop("close-after", None) if ftype == "fifo" else None
             if close_after is not None:
                 try:
@@ -142,16 +146,16 @@ class Scenario:
                 except ValueError:
                     raise ScenarioError(f"[{section}] close-after: seconds") from None
             if set(keys) - {"content"} or (ftype == "regular" and "content" not in keys):
-                raise ScenarioError(f"[{section}]: the keys are `content`, `type`, `escapes`"
-                                    " and, for a fifo, `close-after` (content is required "
-                                    "for a regular file)")
+                raise ScenarioError(f"[{section}]: the keys are `content`, `type`, `escapes`,"
+                                    " for a regular file `repeat`, for a fifo `close-after` "
+                                    "(content is required for a regular file)")
             content = keys.get("content")
             if content is not None and escapes == "yes":
                 content = EscapedText(content)
             if ftype == "fifo":
                 self.fifos[fname] = (content, close_after)
             else:
-                self.files[fname] = content
+                self.files[fname] = (content, int(repeat))
         self.server_labels = [s.partition(" ")[2].strip() for s in cp.sections()
                               if s.startswith("server ") and s.strip() != "server *"]
         self.backends = [b for b in re.split(r"[\s,]+", test.get("backends", "scripted")) if b]
@@ -846,6 +850,7 @@ def validate_host_json(doc, exit_code=None):
                          "error": str if error_doc else type(None),
                          "elapsed_ms": (int, float) + null_ok,
                          "addresses": list, "ports": list, "findings": list,
+                         "client_steps": list, "client_summaries": list,
                          "dns_error": (str, type(None))}, p)
     if error_doc:
         if doc.get("status") != "UNKNOWN":

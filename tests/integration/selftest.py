@@ -1007,9 +1007,14 @@ def check_checker_contracts():
     # --json error documents are checked like host documents: all keys.
     error_doc = {k: None for k in sc.HOST_KEYS}
     error_doc.update(version="1", status="UNKNOWN", exit_code=3, summary="bad",
-                     error="bad", addresses=[], ports=[], findings=[])
+                     error="bad", addresses=[], ports=[], findings=[], client_steps=[],
+                     client_summaries=[])
     expect(sc.contract_checks(json.dumps(error_doc) + "\n", 3, ["--json"]) == [],
            "a complete error document passes")
+    for key in ("client_steps", "client_summaries", "ports"):
+        expect(sc.contract_checks(json.dumps(dict(error_doc, **{key: None})) + "\n", 3,
+                                  ["--json"]),
+               f"an error document whose {key} is null, not a list, fails")
     short = {"version": "1", "status": "UNKNOWN", "exit_code": 3, "summary": "bad",
              "error": "bad"}
     expect(sc.contract_checks(json.dumps(short) + "\n", 3, ["--json"]),

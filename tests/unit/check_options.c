@@ -216,6 +216,52 @@ START_TEST(unknown_option_value_hidden)
 }
 END_TEST
 
+/*
+ * A bad letter inside a group of short options is named as the letter,
+ * not as the argument before the group, wherever it stands in the group.
+ */
+START_TEST(unknown_short_option_in_group)
+{
+	static const char *const cases[][4] = {
+		{ "--brief", "-Zv", "h", "unknown option '-Z'" },
+		{ "--no-relay-test", "-Zx", "h", "unknown option '-Z'" },
+		{ "--json", "-vZ", "h", "unknown option '-Z'" },
+		{ "-v", "-4Z6", "h", "unknown option '-Z'" },
+		{ "--verbose=1", "-Zv", "h", "option '--verbose' takes no value" },
+		{ "--verb=1", "-v", "h", "option '--verbose' takes no value" },
+		{ "--bogus", "-v", "h", "unknown option '--bogus'" },
+		{ "h", "--json", "-vt", "option '-t' needs a value" },
+		{ "h", "-v", "--timeout", "option '--timeout' needs a value" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		ck_assert_int_eq(PARSE("smtpcheck", cases[i][0], cases[i][1], cases[i][2]),
+				 OPTIONS_USAGE);
+		ck_assert_msg(!strcmp(buf_cstr(&E), cases[i][3]), "%s %s %s: %s", cases[i][0],
+			      cases[i][1], cases[i][2], buf_cstr(&E));
+	}
+}
+END_TEST
+
+/* --json as getopt_long reads it, before the parse gets there. */
+START_TEST(json_asked)
+{
+	static const struct { const char *arg; bool json; } cases[] = {
+		{ "--json", true }, { "--jso", true }, { "--js", true },
+		{ "--json=1", true },         /* an error, but JSON was asked for */
+		{ "--j", false },             /* --jobs too */
+		{ "--jobs", false }, { "--jsonx", false }, { "-json", false },
+		{ "--", false }, { "json", false },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *argv[] = { "smtpcheck", "-w", "1e3", (char *)cases[i].arg, "h", NULL };
+		ck_assert_msg(options_json_asked(5, argv) == cases[i].json, "%s", cases[i].arg);
+	}
+	/* After "--" every word is a host. */
+	char *after[] = { "smtpcheck", "--", "--json", NULL };
+	ck_assert(!options_json_asked(3, after));
+}
+END_TEST
+
 START_TEST(shown_args)
 {
 	ck_assert_int_eq(PARSE("smtpcheck", "-p", "587", "mail.test"), OPTIONS_RUN);
@@ -223,7 +269,7 @@ START_TEST(shown_args)
 }
 END_TEST
 
-/* -t is the whole run; -f has none unless -t is given; each host its own. */
+/* -t is the whole run, 15 s unless given, -f or not; each host its own. */
 START_TEST(run_and_host_deadlines)
 {
 	ck_assert_int_eq(PARSE("smtpcheck", "a.test", "b.test"), OPTIONS_RUN);
@@ -231,13 +277,15 @@ START_TEST(run_and_host_deadlines)
 	ck_assert_int_eq(PARSE("smtpcheck", "-t", "4", "a.test"), OPTIONS_RUN);
 	ck_assert(C.timeout == 4 && C.host_timeout == 4);
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null"), OPTIONS_RUN);
-	ck_assert(C.timeout == 0 && C.host_timeout == 15);
+	ck_assert(C.timeout == 15 && C.host_timeout == 15);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null", "-t", "90"), OPTIONS_RUN);
+	ck_assert(C.timeout == 90 && C.host_timeout == 90);
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null", "-t", "60", "--host-timeout", "5"),
 			 OPTIONS_RUN);
 	ck_assert(C.timeout == 60 && C.host_timeout == 5);
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/null", "--host-timeout", "2.5"),
 			 OPTIONS_RUN);
-	ck_assert(C.timeout == 0 && C.host_timeout == 2.5);
+	ck_assert(C.timeout == 15 && C.host_timeout == 2.5);
 	ck_assert_int_eq(PARSE("smtpcheck", "--host-timeout", "0", "h"), OPTIONS_USAGE);
 	ck_assert(strstr(buf_cstr(&E), "--host-timeout") != NULL);
 	ck_assert_int_eq(PARSE("smtpcheck", "--host-timeout", "x", "h"), OPTIONS_USAGE);
@@ -248,6 +296,8 @@ START_TEST(run_and_host_deadlines)
 END_TEST
 
 static char list_path[] = "/tmp/smtpcheck-unit-hosts.XXXXXX";
+/* A deadline that does not come during a test. */
+#define FAR (now_us() + 60000000u)
 
 static void write_list(const char *text)
 {
@@ -261,7 +311,7 @@ START_TEST(hosts_file)
 {
 	write_list("# list\n\n a.test \t# first\r\n\t\n127.0.0.2\nb.test");
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "c.test"), OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_RUN);
 	ck_assert_uint_eq(C.nhosts, 4);
 	ck_assert_str_eq(C.hosts[0], "c.test");
 	ck_assert_str_eq(C.hosts[1], "a.test");
@@ -272,7 +322,7 @@ START_TEST(hosts_file)
 	/* Every bad line is named, with its number. */
 	write_list("ok.test\nbad host\nx_y!\n\nc.test d.test\n");
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path), OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_USAGE);
 	ck_assert_msg(strstr(buf_cstr(&E), " line 2: one host per line; line 3: 'x_y!' is not a "
 			     "valid host name; line 5: one host per line") != NULL, "%s",
 		      buf_cstr(&E));
@@ -280,7 +330,7 @@ START_TEST(hosts_file)
 
 	write_list("# nothing\n\n");
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path), OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_USAGE);
 	ck_assert(strstr(buf_cstr(&E), "no host in") != NULL);
 	unlink(list_path);
 
@@ -288,13 +338,55 @@ START_TEST(hosts_file)
 	write_list("a.test\nb.test\n");
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "--connect", "127.0.0.1"),
 			 OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_USAGE);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_USAGE);
 	ck_assert_str_eq(buf_cstr(&E), "--connect takes one host");
 	unlink(list_path);
 
 	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/nonexistent/list"), OPTIONS_RUN);
-	ck_assert_int_eq(options_read_hosts(&C, 0, &E), OPTIONS_FAILED);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_FAILED);
 	ck_assert(strstr(buf_cstr(&E), "cannot open /nonexistent/list") != NULL);
+}
+END_TEST
+
+/*
+ * The deadline is checked while reading, not only while waiting: a list
+ * that is there at once is still not read after the deadline.
+ */
+START_TEST(hosts_file_deadline_passed)
+{
+	write_list("a.test\nb.test\n");
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "-t", "0.5"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, now_us() - 1, &E), OPTIONS_FAILED);
+	ck_assert_msg(strstr(buf_cstr(&E), "had not ended when the run's deadline of 0.5 s "
+			     "passed") != NULL, "%s", buf_cstr(&E));
+	ck_assert_uint_eq(C.nhosts, 0);
+	unlink(list_path);
+}
+END_TEST
+
+/* The list is bounded: 16 MB (/dev/zero ends at once) and 100,000 hosts. */
+START_TEST(hosts_file_limits)
+{
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", "/dev/zero"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_FAILED);
+	ck_assert_str_eq(buf_cstr(&E), "--file: /dev/zero is longer than 16 MB, the most "
+			 "smtpcheck reads; split the list");
+	ck_assert_uint_eq(C.nhosts, 0);
+
+	write_list("");
+	FILE *f = fopen(list_path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 100000; i++)
+		fputs("a.test\n", f);
+	fclose(f);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_RUN);
+	ck_assert_uint_eq(C.nhosts, 100000);
+	ck_assert_int_eq(PARSE("smtpcheck", "-f", list_path, "b.test"), OPTIONS_RUN);
+	ck_assert_int_eq(options_read_hosts(&C, FAR, &E), OPTIONS_USAGE);
+	ck_assert_msg(strstr(buf_cstr(&E), "--file: more than 100000 hosts (") == buf_cstr(&E),
+		      "%s", buf_cstr(&E));
+	unlink(list_path);
 }
 END_TEST
 
@@ -331,10 +423,14 @@ Suite *options_suite(void)
 	tcase_add_test(tc, connect_and_families);
 	tcase_add_test(tc, unknown_and_missing);
 	tcase_add_test(tc, unknown_option_value_hidden);
+	tcase_add_test(tc, unknown_short_option_in_group);
+	tcase_add_test(tc, json_asked);
 	tcase_add_test(tc, shown_args);
 	tcase_add_test(tc, run_and_host_deadlines);
 	tcase_add_test(tc, hosts_file);
 	tcase_add_test(tc, hosts_file_deadline);
+	tcase_add_test(tc, hosts_file_deadline_passed);
+	tcase_add_test(tc, hosts_file_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,6 +15,7 @@ struct step {
 	enum probe_state state;           /* expected after the event */
 	enum probe_action_kind act;       /* expected action */
 	const char *line;                 /* expected commands; NULL: none sent */
+	uint64_t wait_us;                 /* expected timer the probe asks for */
 };
 
 /*
@@ -100,6 +101,7 @@ static const struct probe_opts creds_overlong = {
 };
 
 #define S(...) { __VA_ARGS__ }
+#define WAIT PROBE_INJECT_WAIT_US
 #define GREET220 "220 mail.test ESMTP\r\n"
 #define EHLO_TLS "250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n"
 #define EHLO_AUTH "250-mail.test\r\n250 AUTH PLAIN LOGIN\r\n"
@@ -284,6 +286,40 @@ static void check_injection_silent(const struct port_result *res)
 	ck_assert_int_eq(res->injection_replies, 0);
 	ck_assert_int_eq(res->injection_code, 0);
 	ck_assert_str_eq(res->injection_error, "no reply came under TLS");
+}
+
+/* QUIT never answered under TLS: the test's own wait ends the session. */
+static void check_injection_wait_over(const struct port_result *res)
+{
+	ck_assert_int_eq(res->injection_verdict, INJECTION_INCONCLUSIVE);
+	ck_assert_int_eq(res->injection_replies, 0);
+	ck_assert_str_eq(res->injection_error, "no reply came under TLS within 1.5 s of our QUIT");
+	ck_assert_int_eq(res->fail, FAIL_NONE);
+}
+
+/* 214 is HELP's answer, never QUIT's: the HELP ran, the 221 need not come. */
+static void check_injection_214_alone(const struct port_result *res)
+{
+	ck_assert_int_eq(res->injection_verdict, INJECTION_VULNERABLE);
+	ck_assert_int_eq(res->injection_replies, 1);
+	ck_assert_int_eq(res->injection_code, 214);
+	ck_assert_ptr_null(res->injection_error);
+}
+
+static void check_injection_354_alone(const struct port_result *res)
+{
+	ck_assert_int_eq(res->injection_verdict, INJECTION_VULNERABLE);
+	ck_assert_int_eq(res->injection_code, 354);
+}
+
+/* An error may answer QUIT: alone within the wait, it cannot tell. */
+static void check_injection_one_502_wait_over(const struct port_result *res)
+{
+	ck_assert_int_eq(res->injection_verdict, INJECTION_INCONCLUSIVE);
+	ck_assert_int_eq(res->injection_replies, 1);
+	ck_assert_str_eq(res->injection_error, "no second reply came within 1.5 s: the only "
+			 "reply under TLS was 502 5.5.1 HELP not implemented, which may answer "
+			 "either the QUIT or the HELP sent in clear");
 }
 
 /* STARTTLS refused on the injection connection: nothing tested, and the
@@ -863,7 +899,7 @@ static const struct script scripts[] = {
 		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
 		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
 		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
 		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_safe },
 	{ .name = "injection test: the HELP is answered under TLS, then the QUIT",
@@ -872,7 +908,7 @@ static const struct script scripts[] = {
 		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
 		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
 		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
 		S(EV_REPLY, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA\r\n", PS_INJECT_CHECK,
 		  ACT_NONE, NULL),
 		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
@@ -883,7 +919,7 @@ static const struct script scripts[] = {
 		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
 		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
 		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
 		S(EV_REPLY, "250 2.0.0 Ok\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
 		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_help_250 },
@@ -893,8 +929,9 @@ static const struct script scripts[] = {
 		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
 		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
 		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
-		S(EV_REPLY, "502 5.5.1 HELP not implemented\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		S(EV_REPLY, "502 5.5.1 HELP not implemented\r\n", PS_INJECT_CHECK, ACT_NONE, NULL,
+		  WAIT),
 		S(EV_REPLY, "500 5.5.1 go away\r\n", PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_two_refusals },
 	{ .name = "injection test: one 421 and a close cannot tell",
@@ -903,8 +940,8 @@ static const struct script scripts[] = {
 		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
 		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
 		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
-		S(EV_REPLY, "421 4.3.2 Closing\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		S(EV_REPLY, "421 4.3.2 Closing\r\n", PS_INJECT_CHECK, ACT_NONE, NULL, WAIT),
 		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_one_421 },
 	{ .name = "injection test: closed under TLS without a reply cannot tell",
@@ -913,9 +950,49 @@ static const struct script scripts[] = {
 		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
 		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
 		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT"),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
 		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
 	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_silent },
+	{ .name = "injection test: QUIT unanswered, the wait ends it, cannot tell",
+	  .mode = MODE_STARTTLS, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
+		  ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		S(EV_WAIT_OVER, NULL, PS_DONE, ACT_QUIT, NULL),
+	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_wait_over },
+	{ .name = "injection test: 214 first cannot answer QUIT, vulnerable without the 221",
+	  .mode = MODE_STARTTLS, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
+		  ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		S(EV_REPLY, "214 2.0.0 see RFC 5321\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
+		S(EV_WAIT_OVER, NULL, PS_DONE, ACT_QUIT, NULL),
+	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_214_alone },
+	{ .name = "injection test: 354 first is no answer to QUIT either",
+	  .mode = MODE_STARTTLS, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
+		  ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		S(EV_REPLY, "354 go ahead\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
+		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
+	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_354_alone },
+	{ .name = "injection test: one 502, then nothing within the wait: cannot tell",
+	  .mode = MODE_STARTTLS, .injection = true, .steps = {
+		CLEAR_OPENING,
+		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
+		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
+		  ACT_START_TLS, NULL),
+		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		S(EV_REPLY, "502 5.5.1 HELP not implemented\r\n", PS_INJECT_CHECK, ACT_NONE, NULL,
+		  WAIT),
+		S(EV_WAIT_OVER, NULL, PS_DONE, ACT_QUIT, NULL),
+	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_one_502_wait_over },
 	{ .name = "injection test on a port without STARTTLS", .mode = MODE_STARTTLS,
 	  .injection = true, .steps = {
 		CLEAR_OPENING,
@@ -1056,6 +1133,9 @@ START_TEST(scripted_transitions)
 		ck_assert_msg(act.kind == st->act, "%s, step %zu: action %d, expected %d",
 			      sc->name, i, act.kind, st->act);
 		ck_assert_int_eq(probe_done(&r.p), st->state == PS_DONE);
+		ck_assert_msg(act.wait_us == st->wait_us, "%s, step %zu: wait %llu, expected %llu",
+			      sc->name, i, (unsigned long long)act.wait_us,
+			      (unsigned long long)st->wait_us);
 		if (st->line)
 			ck_assert_str_eq(act.line, st->line);
 		else
@@ -1182,7 +1262,7 @@ START_TEST(events_after_the_end)
 	static const enum probe_event_kind late[] = {
 		EV_CONNECTED, EV_CONNECT_FAILED, EV_REPLY, EV_TLS_OK, EV_TLS_FAILED,
 		EV_TLS_CLEARTEXT, EV_SPEAKS_TLS, EV_SPEAKS_OTHER, EV_CLOSED,
-		EV_PROTOCOL_ERROR, EV_TIMEOUT,
+		EV_PROTOCOL_ERROR, EV_TIMEOUT, EV_WAIT_OVER,
 	};
 	static const char *const replies[] = {
 		"221 2.0.0 Bye\r\n", "250 2.0.0 Ok\r\n", "421 4.3.2 Shutting down\r\n",
@@ -1330,7 +1410,8 @@ START_TEST(event_names)
 {
 	ck_assert_str_eq(probe_event_name(EV_TLS_CLEARTEXT), "clear text instead of TLS");
 	ck_assert_str_eq(probe_event_name(EV_TIMEOUT), "timeout");
-	ck_assert_str_eq(probe_event_name((enum probe_event_kind)(EV_TIMEOUT + 1)), "?");
+	ck_assert_str_eq(probe_event_name(EV_WAIT_OVER), "wait over");
+	ck_assert_str_eq(probe_event_name((enum probe_event_kind)(EV_WAIT_OVER + 1)), "?");
 }
 END_TEST
 
