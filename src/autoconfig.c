@@ -36,17 +36,13 @@ struct tb_floor {
 	const char *words;       /* "accepts only TLS 1.2 or later (since ...)" */
 };
 
-static struct tb_floor thunderbird_floor(struct arena *a)
+static struct tb_floor thunderbird_floor(const struct kb_program *p, struct arena *a)
 {
 	struct tb_floor f = { 0, NULL };
-	struct kb kb;
-	kb_load(&kb);
-	const struct kb_program *p = kb_find(&kb, "thunderbird", NULL);
 	if (p && p->tls_min) {
 		f.rank = p->tls_min;
 		f.words = kb_tls_min_words(p, a);
 	}
-	kb_free(&kb);
 	return f;
 }
 
@@ -183,9 +179,10 @@ static const char *weaker_reason(const struct tb_guess *g, const struct diagnosi
 }
 
 static void guess(const struct host_result *h, const struct tb_hosts *hosts,
-		  const struct diagnosis *d, struct arena *a, struct tb_guess *g)
+		  const struct diagnosis *d, const struct tb_floor *floorp, struct arena *a,
+		  struct tb_guess *g)
 {
-	const struct tb_floor floor = thunderbird_floor(a);
+	const struct tb_floor floor = *floorp;
 	bool floor_hit = false;     /* a candidate failed on its TLS version */
 	/* One host's list before sorting, and the ranks of the sort. */
 	static const struct {
@@ -325,16 +322,17 @@ static void guess(const struct host_result *h, const struct tb_hosts *hosts,
 }
 
 void tb_guess(const struct host_result *h, const struct diagnosis *d,
-	      struct arena *a, struct tb_guess *g)
+	      const struct kb_program *thunderbird, struct arena *a, struct tb_guess *g)
 {
 	memset(g, 0, sizeof *g);
+	const struct tb_floor floor = thunderbird_floor(thunderbird, a);
 	g->applicable = true;
 	struct tb_hosts hosts = { .n = 0 };
 	if (!h->discovery) {
 		/* A host name typed by the user: Thunderbird tries only that one. */
 		g->server = h->name;
 		hosts.names[hosts.n++] = NULL;
-		guess(h, &hosts, d, a, g);
+		guess(h, &hosts, d, &floor, a, g);
 		if (!g->server)
 			g->server = h->name;
 		return;
@@ -351,7 +349,7 @@ void tb_guess(const struct host_result *h, const struct diagnosis *d,
 	for (size_t s = 0; s < h->nservers && hosts.n < ARRAY_LEN(hosts.names); s++)
 		if (h->servers[s].source == SERVER_GUESS)
 			hosts.names[hosts.n++] = h->servers[s].name;
-	guess(h, &hosts, d, a, g);
+	guess(h, &hosts, d, &floor, a, g);
 	if (g->decided && g->server)
 		g->verdict = arena_printf(a, "on %s, %s", g->server, g->verdict);
 }

@@ -41,7 +41,13 @@ struct tb_guess {
 	size_t nnotes;
 };
 
+struct kb_program;
+
+/*
+ * thunderbird: its knowledge-base entry, for the oldest TLS it accepts
+ * ("tls-min"); NULL when not at hand (no TLS floor applied).
+ */
 void tb_guess(const struct host_result *h, const struct diagnosis *d,
-	      struct arena *a, struct tb_guess *g);
+	      const struct kb_program *thunderbird, struct arena *a, struct tb_guess *g);
 
 #endif

@@ -983,11 +983,11 @@ void report_clients_text(const struct kb *kb, struct buf *out)
 }
 
 static void thunderbird_guess(const struct host_result *h, const struct diagnosis *d,
-			      struct buf *out)
+			      const struct report_advice *ra, struct buf *out)
 {
 	struct arena a = { 0 };
 	struct tb_guess g;
-	tb_guess(h, d, &a, &g);
+	tb_guess(h, d, ra && ra->kb ? kb_find(ra->kb, "thunderbird", NULL) : NULL, &a, &g);
 	if (!g.applicable) {
 		arena_free(&a);
 		return;
@@ -1030,7 +1030,7 @@ void report_text(const struct config *cfg, const struct host_result *h,
 	else if (ra)
 		client_pointers(h, d, ra->kb, out);
 	if (h->dns_ok && h->nports)
-		thunderbird_guess(h, d, out);
+		thunderbird_guess(h, d, ra, out);
 }
 
 void report_explain_text(const char *input, const struct explanation *e, struct buf *out)

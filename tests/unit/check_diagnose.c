@@ -986,7 +986,7 @@ START_TEST(thunderbird_guess)
 	struct diagnosis d;
 	diagnose(&h, &p, &a, &d);
 	struct tb_guess g;
-	tb_guess(&h, &d, &a, &g);
+	tb_guess(&h, &d, NULL, &a, &g);
 	ck_assert_msg(g.decided == (t->port != 0), "%s: decided %d", t->name, g.decided);
 	if (t->port) {
 		ck_assert_int_eq(g.port, t->port);
@@ -1075,7 +1075,7 @@ START_TEST(thunderbird_guess_hosts)
 	struct diagnosis d;
 	diagnose(&h, &p, &a, &d);
 	struct tb_guess g;
-	tb_guess(&h, &d, &a, &g);
+	tb_guess(&h, &d, NULL, &a, &g);
 	ck_assert(g.applicable);
 	ck_assert_msg(g.decided, "%s: %s", t->name, g.verdict);
 	ck_assert_str_eq(g.server, t->server);
