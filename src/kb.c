@@ -457,11 +457,16 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 	if (kb->errors.len != errors_before || !p.id || !p.name || !p.platform)
 		return false;
 
-	struct kb_program *progs = arena_alloc(&kb->arena, (kb->n + 1) * sizeof *progs);
-	if (kb->n)
-		memcpy(progs, kb->programs, kb->n * sizeof *progs);
-	progs[kb->n++] = p;
-	kb->programs = progs;
+	if (kb->n == kb->cap) {
+		/* Doubling: the arena keeps every old copy until kb_free(). */
+		size_t cap = kb->cap ? kb->cap * 2 : 32;
+		struct kb_program *progs = arena_alloc(&kb->arena, cap * sizeof *progs);
+		if (kb->n)
+			memcpy(progs, kb->programs, kb->n * sizeof *progs);
+		kb->programs = progs;
+		kb->cap = cap;
+	}
+	kb->programs[kb->n++] = p;
 	return true;
 }
 
