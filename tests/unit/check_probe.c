@@ -117,6 +117,13 @@ static const struct probe_opts creds_overlong = {
 #define CLEAR_OPENING \
 	S(EV_CONNECTED, NULL, PS_GREETING, ACT_NONE, NULL), \
 	S(EV_REPLY, GREET220, PS_EHLO, ACT_SEND, "EHLO probe.example")
+/* --injection-test: HELP sent in clear with STARTTLS, then QUIT alone under TLS. */
+#define INJECTION_OPENING \
+	CLEAR_OPENING, \
+	S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"), \
+	S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE, \
+	  ACT_START_TLS, NULL), \
+	S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT)
 
 /* ---- what the scripts leave in the result, beyond how they ended ---- */
 
@@ -895,100 +902,60 @@ static const struct script scripts[] = {
 	}, .nsteps = 5, .end = COMPLETED, .check = check_cut_short },
 	{ .name = "injection test: the HELP is discarded, QUIT answered first", .mode = MODE_STARTTLS,
 	  .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_safe },
 	{ .name = "injection test: the HELP is answered under TLS, then the QUIT",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_REPLY, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA\r\n", PS_INJECT_CHECK,
 		  ACT_NONE, NULL),
 		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_vulnerable },
 	{ .name = "injection test: the HELP answered 250 is a reply too many",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_REPLY, "250 2.0.0 Ok\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
 		S(EV_REPLY, "221 2.0.0 Bye\r\n", PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_help_250 },
 	{ .name = "injection test: two replies to one QUIT, neither 221",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_REPLY, "502 5.5.1 HELP not implemented\r\n", PS_INJECT_CHECK, ACT_NONE, NULL,
 		  WAIT),
 		S(EV_REPLY, "500 5.5.1 go away\r\n", PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_two_refusals },
 	{ .name = "injection test: one 421 and a close cannot tell",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_REPLY, "421 4.3.2 Closing\r\n", PS_INJECT_CHECK, ACT_NONE, NULL, WAIT),
 		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_one_421 },
 	{ .name = "injection test: closed under TLS without a reply cannot tell",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
 	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_silent },
 	{ .name = "injection test: QUIT unanswered, the wait ends it, cannot tell",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_WAIT_OVER, NULL, PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 6, .end = COMPLETED, .check = check_injection_wait_over },
 	{ .name = "injection test: 214 first cannot answer QUIT, vulnerable without the 221",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_REPLY, "214 2.0.0 see RFC 5321\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
 		S(EV_WAIT_OVER, NULL, PS_DONE, ACT_QUIT, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_214_alone },
 	{ .name = "injection test: 354 first is no answer to QUIT either",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_REPLY, "354 go ahead\r\n", PS_INJECT_CHECK, ACT_NONE, NULL),
 		S(EV_CLOSED, NULL, PS_DONE, ACT_CLOSE, NULL),
 	}, .nsteps = 7, .end = COMPLETED, .check = check_injection_354_alone },
 	{ .name = "injection test: one 502, then nothing within the wait: cannot tell",
 	  .mode = MODE_STARTTLS, .injection = true, .steps = {
-		CLEAR_OPENING,
-		S(EV_REPLY, EHLO_TLS, PS_STARTTLS, ACT_SEND, "STARTTLS\r\nHELP"),
-		S(EV_REPLY, "220 2.0.0 Ready to start TLS\r\n", PS_STARTTLS_HANDSHAKE,
-		  ACT_START_TLS, NULL),
-		S(EV_TLS_OK, NULL, PS_INJECT_CHECK, ACT_SEND, "QUIT", WAIT),
+		INJECTION_OPENING,
 		S(EV_REPLY, "502 5.5.1 HELP not implemented\r\n", PS_INJECT_CHECK, ACT_NONE, NULL,
 		  WAIT),
 		S(EV_WAIT_OVER, NULL, PS_DONE, ACT_QUIT, NULL),
