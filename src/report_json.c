@@ -808,6 +808,28 @@ void report_clients_json(const struct kb *kb, struct buf *out)
 	json_array_end(&j);
 }
 
+/*
+ * The keys every host document starts with, in report_json's and
+ * report_error_json's documents alike. error: set only when nothing was
+ * probed; host NULL then too.
+ */
+static void doc_head(struct json *j, const char *host, enum status status,
+		     const char *summary, const char *error)
+{
+	json_key(j, "version");
+	json_string(j, smtpcheck_version);
+	json_key(j, "host");
+	json_string(j, host);
+	json_key(j, "status");
+	json_string(j, status_name(status));
+	json_key(j, "exit_code");
+	json_int(j, (int)status);
+	json_key(j, "summary");
+	json_string(j, summary);
+	json_key(j, "error");
+	json_string(j, error);
+}
+
 void report_json(const struct config *cfg, const struct host_result *h,
 		 const struct diagnosis *d, const struct report_advice *ra,
 		 struct buf *out)
@@ -815,18 +837,7 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	struct json j;
 	json_init(&j, out);
 	json_object_begin(&j);
-	json_key(&j, "version");
-	json_string(&j, smtpcheck_version);
-	json_key(&j, "host");
-	json_string(&j, h->name);
-	json_key(&j, "status");
-	json_string(&j, status_name(d->status));
-	json_key(&j, "exit_code");
-	json_int(&j, (int)d->status);
-	json_key(&j, "summary");
-	json_string(&j, d->summary);
-	json_key(&j, "error");
-	json_null(&j);   /* set only in report_error_json's documents */
+	doc_head(&j, h->name, d->status, d->summary, NULL);
 	json_key(&j, "elapsed_ms");
 	json_double(&j, (double)h->elapsed_us / 1000.0, 3);
 	json_key(&j, "addresses");
@@ -949,18 +960,7 @@ void report_error_json(const char *message, struct buf *out)
 	struct json j;
 	json_init(&j, out);
 	json_object_begin(&j);
-	json_key(&j, "version");
-	json_string(&j, smtpcheck_version);
-	json_key(&j, "host");
-	json_null(&j);
-	json_key(&j, "status");
-	json_string(&j, status_name(STATUS_UNKNOWN));
-	json_key(&j, "exit_code");
-	json_int(&j, STATUS_UNKNOWN);
-	json_key(&j, "summary");
-	json_string(&j, message);
-	json_key(&j, "error");
-	json_string(&j, message);
+	doc_head(&j, NULL, STATUS_UNKNOWN, message, message);
 	/* Lists stay lists, empty: "for port in doc['ports']" just works. */
 	enum { NUL, EMPTY_LIST, FALSE };
 	static const struct { const char *key; int is; } rest[] = {
