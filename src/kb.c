@@ -36,13 +36,35 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * Room for n items in an arena array that doubles (8, 16, 32 ...): the
+ * capacity follows from n, so the lists need no field for it. The arena
+ * keeps every old copy until kb_free(); doubling keeps that to twice the
+ * final size (copying on every add cost some 200 kB for the whole base).
+ */
+static size_t room_for(size_t n)
+{
+	size_t cap = 8;
+	while (cap < n)
+		cap *= 2;
+	return n ? cap : 0;
+}
+
+/* The array *items of n elements, with room for one more. */
+static void *grow(struct kb *kb, void *items, size_t n, size_t size)
+{
+	if (n < room_for(n))
+		return items;
+	void *more = arena_alloc(&kb->arena, (n ? n * 2 : 8) * size);
+	if (n)
+		memcpy(more, items, n * size);
+	return more;
+}
+
 static void list_add(struct kb *kb, struct kb_list *l, const char *item)
 {
-	char **items = arena_alloc(&kb->arena, (l->n + 1) * sizeof *items);
-	if (l->n)
-		memcpy(items, l->items, l->n * sizeof *items);
-	items[l->n++] = arena_strdup(&kb->arena, item);
-	l->items = items;
+	l->items = grow(kb, l->items, l->n, sizeof *l->items);
+	l->items[l->n++] = arena_strdup(&kb->arena, item);
 }
 
 static bool parse_bool(const char *v, bool *out)
@@ -284,15 +306,25 @@ static bool check_placeholders(struct kb *kb, const char *file, int lineno, cons
 	return true;
 }
 
-static void add_line(struct kb *kb, struct kb_line **lines, size_t *n, unsigned cond,
-		     const char *text)
+/*
+ * A step, summary or note line: "[cond] text", its placeholders known and
+ * its quotes paired, added to lines; a problem is reported, not added.
+ */
+static void add_line(struct kb *kb, const char *file, int lineno, char *line,
+		     struct kb_line **lines, size_t *n)
 {
-	struct kb_line *l = arena_alloc(&kb->arena, (*n + 1) * sizeof *l);
-	if (*n)
-		memcpy(l, *lines, *n * sizeof *l);
-	l[*n].cond = cond;
-	l[*n].text = arena_strdup(&kb->arena, text);
-	*lines = l;
+	unsigned cond;
+	char *t;
+	if (!parse_cond(kb, file, lineno, line, &cond, &t) ||
+	    !check_placeholders(kb, file, lineno, t))
+		return;
+	if (!quotes_paired(t)) {
+		error(kb, file, lineno, "a '\"' without its pair");
+		return;
+	}
+	*lines = grow(kb, *lines, *n, sizeof **lines);
+	(*lines)[*n].cond = cond;
+	(*lines)[*n].text = arena_strdup(&kb->arena, t);
 	(*n)++;
 }
 
@@ -334,19 +366,10 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 			continue;
 		}
 		if (section != HEADER) {
-			unsigned cond;
-			char *t;
-			if (!parse_cond(kb, file, lineno, line, &cond, &t) ||
-			    !check_placeholders(kb, file, lineno, t))
-				continue;
-			if (!quotes_paired(t)) {
-				error(kb, file, lineno, "a '\"' without its pair");
-				continue;
-			}
 			if (section == STEPS)
-				add_line(kb, &p.steps, &p.nsteps, cond, t);
+				add_line(kb, file, lineno, line, &p.steps, &p.nsteps);
 			else
-				add_line(kb, &p.summary, &p.nsummary, cond, t);
+				add_line(kb, file, lineno, line, &p.summary, &p.nsummary);
 			continue;
 		}
 		char *eq = strchr(line, '=');
@@ -399,16 +422,7 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 		} else if (!strcmp(key, "note")) {
 			/* A note may hold only for some settings, as a step does
 			 * ("[unknown] ..." when no login was tested). */
-			unsigned cond;
-			char *t;
-			if (!parse_cond(kb, file, lineno, val, &cond, &t) ||
-			    !check_placeholders(kb, file, lineno, t))
-				continue;
-			if (!quotes_paired(t)) {
-				error(kb, file, lineno, "a '\"' without its pair");
-				continue;
-			}
-			add_line(kb, &p.notes, &p.nnotes, cond, t);
+			add_line(kb, file, lineno, val, &p.notes, &p.nnotes);
 		} else if (!strcmp(key, "source")) {
 			list_add(kb, &p.sources, val);
 		} else if (!strcmp(key, "unconfirmed")) {
@@ -457,15 +471,7 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 	if (kb->errors.len != errors_before || !p.id || !p.name || !p.platform)
 		return false;
 
-	if (kb->n == kb->cap) {
-		/* Doubling: the arena keeps every old copy until kb_free(). */
-		size_t cap = kb->cap ? kb->cap * 2 : 32;
-		struct kb_program *progs = arena_alloc(&kb->arena, cap * sizeof *progs);
-		if (kb->n)
-			memcpy(progs, kb->programs, kb->n * sizeof *progs);
-		kb->programs = progs;
-		kb->cap = cap;
-	}
+	kb->programs = grow(kb, kb->programs, kb->n, sizeof *kb->programs);
 	kb->programs[kb->n++] = p;
 	return true;
 }

@@ -93,7 +93,6 @@ struct kb_program {
 struct kb {
 	struct kb_program *programs;
 	size_t n;
-	size_t cap;               /* room in programs */
 	struct arena arena;
 	struct buf errors;        /* one line per problem, empty when clean */
 };
