@@ -374,7 +374,8 @@ int main(int argc, char **argv)
 	OPENSSL_init_ssl(0, NULL);
 
 	struct output o = { .cfg = &cfg, .worst = STATUS_OK,
-			    .advice = { .kb = &kb, .client = client } };
+			    .advice = { .kb = &kb, .client = client,
+					.thunderbird = kb_find(&kb, "thunderbird", NULL) } };
 	o.hold = cfg.nhosts > 1 && !cfg.json && !cfg.prometheus;
 	if (o.hold) {
 		o.held = xcalloc(cfg.nhosts, sizeof *o.held);

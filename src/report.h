@@ -16,6 +16,7 @@
 struct report_advice {
 	const struct kb *kb;
 	const struct kb_program *client;   /* --client, or NULL */
+	const struct kb_program *thunderbird; /* for its automatic setup, or NULL */
 };
 
 void report_json(const struct config *cfg, const struct host_result *h,

@@ -913,7 +913,7 @@ void report_json(const struct config *cfg, const struct host_result *h,
 	struct arena a = { 0 };
 	struct tb_guess g = { 0 };
 	if (!h->not_probed)
-		tb_guess(h, d, ra && ra->kb ? kb_find(ra->kb, "thunderbird", NULL) : NULL, &a, &g);
+		tb_guess(h, d, ra ? ra->thunderbird : NULL, &a, &g);
 	if (!g.applicable) {
 		json_null(&j);
 		arena_free(&a);

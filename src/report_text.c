@@ -987,7 +987,7 @@ static void thunderbird_guess(const struct host_result *h, const struct diagnosi
 {
 	struct arena a = { 0 };
 	struct tb_guess g;
-	tb_guess(h, d, ra && ra->kb ? kb_find(ra->kb, "thunderbird", NULL) : NULL, &a, &g);
+	tb_guess(h, d, ra ? ra->thunderbird : NULL, &a, &g);
 	if (!g.applicable) {
 		arena_free(&a);
 		return;
