@@ -98,41 +98,13 @@ static bool applies(unsigned line_cond, unsigned target)
 	return (!sec || (sec & target)) && (!user || (user & target));
 }
 
-static bool is_unconfirmed(const struct kb_program *prog, const char *label, size_t len)
+/* Replace {server} {port} {user} {address} {local} (the parser hedged
+ * the unconfirmed labels already). */
+static char *fill(const char *template, const struct advice_target *t, struct arena *a)
 {
-	for (size_t i = 0; i < prog->unconfirmed_labels.n; i++)
-		if (strlen(prog->unconfirmed_labels.items[i]) == len &&
-		    !strncmp(prog->unconfirmed_labels.items[i], label, len))
-			return true;
-	return false;
-}
-
-/* The template with KB_HEDGE after each quoted unconfirmed label (the
- * parser made sure quotes come in pairs). */
-static void hedge(const struct kb_program *prog, const char *text, struct buf *out)
-{
-	const char *p = text;
-	for (const char *q = strchr(p, '"'); q; q = strchr(p, '"')) {
-		const char *close = strchr(q + 1, '"');
-		if (!close)
-			break;
-		buf_append(out, p, (size_t)(close + 1 - p));
-		if (is_unconfirmed(prog, q + 1, (size_t)(close - q - 1)))
-			buf_puts(out, KB_HEDGE);
-		p = close + 1;
-	}
-	buf_puts(out, p);
-}
-
-/* Hedge, then replace {server} {port} {user} {address} {local}. */
-static char *fill(const struct kb_program *prog, const char *template,
-		  const struct advice_target *t, struct arena *a)
-{
-	struct buf h, b;
-	buf_init(&h);
+	struct buf b;
 	buf_init(&b);
-	hedge(prog, template, &h);
-	const char *text = buf_cstr(&h);
+	const char *text = template;
 	const char *v = t->username_value;
 	const char *at = v ? strrchr(v, '@') : NULL;
 	for (const char *p = text; *p; p++) {
@@ -176,13 +148,11 @@ static char *fill(const struct kb_program *prog, const char *template,
 	}
 	char *s = arena_strndup(a, buf_cstr(&b), b.len);
 	buf_free(&b);
-	buf_free(&h);
 	return s;
 }
 
-static void render_lines(const struct kb_program *p, const struct kb_line *lines, size_t n,
-			 const struct advice_target *t, struct arena *a, char ***out,
-			 size_t *nout)
+static void render_lines(const struct kb_line *lines, size_t n, const struct advice_target *t,
+			 struct arena *a, char ***out, size_t *nout)
 {
 	unsigned target = cond_of(t);
 	size_t count = 0;
@@ -192,7 +162,7 @@ static void render_lines(const struct kb_program *p, const struct kb_line *lines
 	*nout = 0;
 	for (size_t i = 0; i < n; i++)
 		if (applies(lines[i].cond, target))
-			(*out)[(*nout)++] = fill(p, lines[i].text, t, a);
+			(*out)[(*nout)++] = fill(lines[i].text, t, a);
 }
 
 static bool any_hedged(char **lines, size_t n)
@@ -218,20 +188,15 @@ static void fill_notes(const struct kb_program *p, const struct advice_target *t
 		       struct arena *a, struct advice *out)
 {
 	if (t) {
-		render_lines(p, p->notes, p->nnotes, t, a, &out->notes, &out->nnotes);
+		render_lines(p->notes, p->nnotes, t, a, &out->notes, &out->nnotes);
 		return;
 	}
 	/* Nothing to set up: the notes that hold whatever was found. */
 	out->notes = arena_alloc(a, (p->nnotes ? p->nnotes : 1) * sizeof *out->notes);
 	out->nnotes = 0;
 	for (size_t i = 0; i < p->nnotes; i++) {
-		if (p->notes[i].cond)
-			continue;
-		struct buf b;
-		buf_init(&b);
-		hedge(p, p->notes[i].text, &b);
-		out->notes[out->nnotes++] = arena_strndup(a, buf_cstr(&b), b.len);
-		buf_free(&b);
+		if (!p->notes[i].cond)
+			out->notes[out->nnotes++] = p->notes[i].text;
 	}
 }
 
@@ -250,8 +215,8 @@ void advice_render(const struct kb_program *p, const struct advice_target *t,
 				   (t->security == SECURITY_STARTTLS && p->starttls == ABLE_UNKNOWN);
 	/* Without a port box a program sends to the standard port 25. */
 	out->unconfirmed_port = p->ports == PORTS_UNKNOWN && t->port != 25;
-	render_lines(p, p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
-	render_lines(p, p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
+	render_lines(p->steps, p->nsteps, t, a, &out->steps, &out->nsteps);
+	render_lines(p->summary, p->nsummary, t, a, &out->summary, &out->nsummary);
 	fill_notes(p, t, a, out);
 	if (out->unconfirmed_ability)
 		add_caution(out, a, arena_strdup(a, "no source confirms that this program can "

@@ -235,6 +235,44 @@ static bool label_quoted(const struct kb_line *lines, size_t n, const char *labe
 	return false;
 }
 
+/* The label is one of the program's unconfirmed labels. */
+static bool is_unconfirmed(const struct kb_program *prog, const char *label, size_t len)
+{
+	for (size_t i = 0; i < prog->unconfirmed_labels.n; i++)
+		if (strlen(prog->unconfirmed_labels.items[i]) == len &&
+		    !strncmp(prog->unconfirmed_labels.items[i], label, len))
+			return true;
+	return false;
+}
+
+/*
+ * KB_HEDGE after each quoted unconfirmed label of the lines, once here
+ * rather than at every rendering (quotes come in pairs: add_line checked).
+ */
+static void hedge_lines(struct kb *kb, const struct kb_program *prog, struct kb_line *lines,
+			size_t n)
+{
+	struct buf out;
+	buf_init(&out);
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&out);
+		const char *p = lines[i].text;
+		for (const char *q = strchr(p, '"'); q; q = strchr(p, '"')) {
+			const char *close = strchr(q + 1, '"');
+			if (!close)
+				break;
+			buf_append(&out, p, (size_t)(close + 1 - p));
+			if (is_unconfirmed(prog, q + 1, (size_t)(close - q - 1)))
+				buf_puts(&out, KB_HEDGE);
+			p = close + 1;
+		}
+		buf_puts(&out, p);
+		if (strcmp(buf_cstr(&out), lines[i].text))
+			lines[i].text = arena_strndup(&kb->arena, buf_cstr(&out), out.len);
+	}
+	buf_free(&out);
+}
+
 static const struct {
 	const char *tag;
 	unsigned bit;
@@ -470,6 +508,9 @@ bool kb_parse(struct kb *kb, const char *file, const char *text)
 	}
 	if (kb->errors.len != errors_before || !p.id || !p.name || !p.platform)
 		return false;
+	hedge_lines(kb, &p, p.steps, p.nsteps);
+	hedge_lines(kb, &p, p.summary, p.nsummary);
+	hedge_lines(kb, &p, p.notes, p.nnotes);
 
 	kb->programs = grow(kb, kb->programs, kb->n, sizeof *kb->programs);
 	kb->programs[kb->n++] = p;
