@@ -400,6 +400,17 @@ static bool greeting_delayed(const struct port_result *r)
 	return r->greeting_code && r->greeting_wait_us >= GREETING_DELAY_US;
 }
 
+bool cert_expired_ago(const struct cert_info *c, char *buf, size_t n)
+{
+	if (!c->present || c->days_left >= 0)
+		return false;
+	/* days_left is rounded down: -31 once 30 days and some hours have passed. */
+	long ago = -c->days_left - 1;
+	snprintf(buf, n, ago == 0 ? "less than a day ago" : ago == 1 ? "1 day ago"
+		 : "%ld days ago", ago);
+	return true;
+}
+
 uint64_t port_response_us(const struct port_result *r)
 {
 	if (!greeting_delayed(r))
@@ -546,14 +557,11 @@ static void rule_cert(struct ctx *c, const struct port_result *r)
 	const char *host = r->server ? r->server : c->h->name;
 	unsigned f = t->verify_flags;
 	if (f & VERIFY_EXPIRED) {
-		/* days_left is rounded down: -31 once 30 days and hours have passed. */
-		long ago = t->cert.present && t->cert.days_left < 0 ? -t->cert.days_left - 1 : -1;
-		char when[48] = "";
-		if (ago >= 0)
-			snprintf(when, sizeof when, ago == 0 ? ", less than a day ago"
-				 : ago == 1 ? ", 1 day ago" : ", %ld days ago", ago);
-		emit(c, "cert-expired", bad, r, "port %d: the certificate expired on %s%s",
-		     r->port, t->cert.not_after ? t->cert.not_after : "an unknown date", when);
+		char ago[48];
+		bool known = cert_expired_ago(&t->cert, ago, sizeof ago);
+		emit(c, "cert-expired", bad, r, "port %d: the certificate expired on %s%s%s",
+		     r->port, t->cert.not_after ? t->cert.not_after : "an unknown date",
+		     known ? ", " : "", known ? ago : "");
 	}
 	if (f & VERIFY_NOT_YET_VALID)
 		emit(c, "cert-not-yet-valid", bad, r,

@@ -135,6 +135,12 @@ const char *security_name(enum security s);
 uint64_t port_response_us(const struct port_result *r);
 
 /*
+ * How long ago an expired certificate ran out, in words ("1 day ago",
+ * "less than a day ago"): false, and buf untouched, when it has not.
+ */
+bool cert_expired_ago(const struct cert_info *c, char *buf, size_t n);
+
+/*
  * What went wrong on a port, for the reports: r->error, except that a
  * reply that ended the session, or refused STARTTLS, is given whole, its
  * lines joined (reply_show), where the probe quoted its first line.

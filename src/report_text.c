@@ -613,15 +613,10 @@ static void port_block(const struct host_result *h, const struct port_result *r,
 					buf_printf(&names, "%s%s", i ? ", " : "", c->names[i]);
 				field(out, "names", names.len ? buf_cstr(&names) : "-", false);
 				buf_free(&names);
-				/* days_left is rounded down: -31 once 30 days and
-				 * some hours have passed. */
-				long ago = -c->days_left - 1;
-				char when[48];
-				snprintf(when, sizeof when, ago == 0 ? "less than a day ago"
-					 : ago == 1 ? "1 day ago" : "%ld days ago", ago);
-				if (c->days_left < 0)
+				char ago[48];
+				if (cert_expired_ago(c, ago, sizeof ago))
 					fieldf(out, "expired", "%s (%s)", c->not_after
-					       ? c->not_after : "?", when);
+					       ? c->not_after : "?", ago);
 				else
 					fieldf(out, "expires", "%s (%ld days)", c->not_after
 					       ? c->not_after : "?", c->days_left);
