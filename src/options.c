@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,12 +468,7 @@ static enum options_result read_hosts_file(struct config *cfg, const char *path,
 	for (;;) {
 		/* Checked on every round: a source that is always ready (a
 		 * large file, /dev/zero) never lets poll() time out. */
-		uint64_t now = now_us();
-		int wait_ms = now >= deadline_us ? 0 : (int)((deadline_us - now + 999) / 1000);
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int ready = wait_ms ? poll(&pfd, 1, wait_ms) : 0;
-		if (ready < 0 && errno == EINTR)
-			continue;
+		int ready = fd_wait_readable(fd, deadline_us);
 		if (ready < 0) {
 			buf_printf(err, "--file: cannot read %s: %s", shown, strerror(errno));
 			rc = OPTIONS_FAILED;

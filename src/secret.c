@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +70,7 @@ static int from_file(struct secret *s, const char *path, double wait_s, struct b
 	size_t len = 0;
 	int rc = -1;
 	for (;;) {
-		uint64_t now = now_us();
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int ready = now < end ? poll(&pfd, 1, (int)((end - now + 999) / 1000)) : 0;
-		if (ready < 0 && errno == EINTR)
-			continue;
+		int ready = fd_wait_readable(fd, end);
 		if (ready == 0) {
 			buf_printf(err, "--password-file: nothing came from %s within %.1f s "
 				   "(the time -t left): a pipe or FIFO must be written before the "

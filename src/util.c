@@ -5,6 +5,8 @@
  */
 #include "util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +253,20 @@ uint64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int fd_wait_readable(int fd, uint64_t deadline_us)
+{
+	for (;;) {
+		uint64_t now = now_us();
+		if (now >= deadline_us)
+			return 0;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int ready = poll(&pfd, 1, (int)((deadline_us - now + 999) / 1000));
+		if (ready < 0 && errno == EINTR)
+			continue;
+		return ready < 0 ? -1 : ready > 0;
+	}
 }
 
 void escape_ascii(struct buf *out, const char *s, size_t n)

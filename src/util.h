@@ -63,6 +63,14 @@ const char *buf_cstr(struct buf *b);         /* NUL-terminated view */
 uint64_t now_us(void);
 
 /*
+ * Wait until fd has something to read (or its end) or deadline_us
+ * (now_us() time) passes: 1 ready, 0 the deadline passed, -1 an error
+ * (errno). A deadline already past gives 0 even when data waits, so a
+ * source that is always ready (a large file, /dev/zero) cannot outrun it.
+ */
+int fd_wait_readable(int fd, uint64_t deadline_us);
+
+/*
  * Append s (n bytes, any bytes at all) to out so that the result is
  * printable ASCII: backslash, and bytes outside 0x20..0x7e become \\, \t,
  * \r, \n, \xHH. Nothing is dropped, so a person sees what the server sent.
