@@ -665,6 +665,24 @@ static bool any_auth_ok(const struct ctx *c)
 	return false;
 }
 
+/*
+ * The finding id a refused login's reply means; a reply the rules call
+ * "accepted" at AUTH is no refusal, so a refused login under it is plain
+ * auth-failed.
+ */
+static const char *login_reply_id(const struct auth_attempt *a)
+{
+	const struct reply_rule *rule = a ? interpret_reply(CTX_AUTH, a->code, a->enhanced,
+							    a->text) : NULL;
+	return rule && strcmp(rule->id, "accepted") ? rule->id : "auth-failed";
+}
+
+/* A name without @ and no domain to build the full address from. */
+static bool bare_name_only(const struct port_result *r)
+{
+	return r->nauth == 1 && !r->auth[0].full_address;
+}
+
 static void rule_login(struct ctx *c, const struct port_result *r)
 {
 	if (r->auth_status == AUTH_SKIPPED_CLEARTEXT) {
@@ -728,9 +746,7 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 		     "port %d: %s failed on our side: %s", r->port, a->mech, a->error);
 		return;
 	}
-	const struct reply_rule *rule = interpret_reply(CTX_AUTH, a->code, a->enhanced, a->text);
-	const char *id = rule && !strcmp(rule->id, "accepted") ? "auth-failed"
-		       : rule ? rule->id : "auth-failed";
+	const char *id = login_reply_id(a);
 	if (a->error)
 		id = "auth-mechanism-broken";
 	struct buf forms;
@@ -755,7 +771,7 @@ static void rule_login(struct ctx *c, const struct port_result *r)
 	 * (--domain, --from): only one form was tried, and the server may
 	 * want the other. Say so, and how to test it.
 	 */
-	if (!strcmp(id, "auth-failed") && r->nauth == 1 && !r->auth[0].full_address) {
+	if (!strcmp(id, "auth-failed") && bare_name_only(r)) {
 		struct finding *f = &c->d->findings[c->d->n - 1];
 		f->message = arena_printf(c->a, "%s; only the name as given was tried: -u "
 					  "%s@DOMAIN (or --domain DOMAIN) also tries the full "
@@ -1633,8 +1649,7 @@ static bool only_the_login_fails(const struct port_result *r)
 	const struct auth_attempt *a = last_answer(r);
 	if (a->code / 100 == 4)
 		return true;
-	const struct reply_rule *rule = interpret_reply(CTX_AUTH, a->code, a->enhanced, a->text);
-	const char *id = rule && strcmp(rule->id, "accepted") ? rule->id : "auth-failed";
+	const char *id = login_reply_id(a);
 	for (size_t i = 0; i < ARRAY_LEN(ids); i++)
 		if (!strcmp(id, ids[i]))
 			return true;
@@ -1685,16 +1700,14 @@ static void login_note(struct ctx *c, const struct port_result *r, struct recomm
 					       a ? a->code : 0);
 		return;
 	}
-	const struct reply_rule *rule = a ? interpret_reply(CTX_AUTH, a->code, a->enhanced,
-							    a->text) : NULL;
-	const char *id = rule && strcmp(rule->id, "accepted") ? rule->id : "auth-failed";
+	const char *id = login_reply_id(a);
 	struct buf forms;
 	buf_init(&forms);
 	forms_tried(r, &forms);
 	if (strcmp(id, "auth-failed"))
 		rec->login_note = arena_printf(c->a, "not confirmed: the server refused the login "
 					       "%s (%s: see the findings)", buf_cstr(&forms), id);
-	else if (r->nauth == 1 && !r->auth[0].full_address)
+	else if (bare_name_only(r))
 		rec->login_note = arena_printf(c->a, "not confirmed: the server refused %s, the "
 					       "only form tried: check the password; -u %s@DOMAIN "
 					       "(or --domain DOMAIN) also tests the full address",
