@@ -1476,6 +1476,8 @@ static void rule_paths(struct ctx *c)
 		 * warnings or information, above or below this one. */
 		struct buf why;
 		buf_init(&why);
+		const char **said = arena_alloc(c->a, (h->nports ? h->nports : 1) * sizeof *said);
+		size_t nsaid = 0;
 		for (size_t i = 0; i < h->nports; i++) {
 			struct buf one;
 			buf_init(&one);
@@ -1483,9 +1485,16 @@ static void rule_paths(struct ctx *c)
 				buf_printf(&one, "%s ", h->ports[i].server);
 			buf_printf(&one, "port %d ", h->ports[i].port);
 			no_path_reason(c, &h->ports[i], &one);
-			/* Several addresses often fail alike: say it once. */
-			if (!strstr(buf_cstr(&why), buf_cstr(&one)))
+			/* Several addresses often fail alike: say it once. A whole
+			 * reason, compared whole: "example.test port 587 ..." is no
+			 * repeat of "mail.example.test port 587 ...". */
+			bool repeat = false;
+			for (size_t k = 0; k < nsaid && !repeat; k++)
+				repeat = !strcmp(said[k], buf_cstr(&one));
+			if (!repeat) {
+				said[nsaid++] = arena_strdup(c->a, buf_cstr(&one));
 				buf_printf(&why, "%s%s", why.len ? "; " : "", buf_cstr(&one));
+			}
 			buf_free(&one);
 		}
 		emit(c, "no-submission-path", SEV_CRITICAL, NULL,
